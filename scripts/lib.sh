@@ -1,0 +1,32 @@
+# Shared by the test scripts: sourced, not run.
+# shellcheck shell=bash
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${VENV:-$REPO_ROOT/.venv}
+export ATLAS_API_CONTRACT_DIR=${ATLAS_API_CONTRACT_DIR:-$(cd "$REPO_ROOT/.." && pwd)/shared/atlas-api}
+
+# Copy the collection (tracked and untracked-but-not-ignored files) into a real
+# .../ansible_collections/atlas_ops/aws_access/ tree: ansible-test refuses symlinks.
+stage_collection() {
+    local stage_root
+    stage_root=$(mktemp -d "${TMPDIR:-/tmp}/atlas-ops-stage.XXXXXX")
+    local dest="$stage_root/ansible_collections/atlas_ops/aws_access"
+    mkdir -p "$dest"
+    (cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z | tar --null -cf - -T - 2>/dev/null) | tar -xf - -C "$dest"
+    # ansible-test filters the environment, so tests find the shared contract through this pointer file.
+    if [ -d "$ATLAS_API_CONTRACT_DIR" ]; then
+        printf '%s\n' "$ATLAS_API_CONTRACT_DIR" > "$dest/tests/.atlas-api-dir"
+    fi
+    STAGE_ROOT=$stage_root
+    STAGED=$dest
+}
+
+# ansible-test bootstraps pip in its virtualenvs from a get-pip.py it downloads; provide it from the cache instead.
+provide_get_pip() {
+    local venv=$1 version
+    for version in $(grep -rhoE "pip='[0-9.]+'" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | grep -oE '[0-9.]+' | sort -u); do
+        mkdir -p "$HOME/.ansible/test/cache"
+        cp "$REPO_ROOT/scripts/get_pip_standin.py" "$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
+    done
+}
