@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Atlas client: credential rules (pure) and its behaviour on the wire against the Atlas emulator."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.atlas_ops.aws_access.plugins.module_utils import _atlas_client as ac
+
+PAIR_OPTIONS = ("api_public_key", "api_private_key", "client_id", "client_secret")
+ENV_NAMES = {
+    "api_public_key": "MONGODB_ATLAS_PUBLIC_API_KEY",
+    "api_private_key": "MONGODB_ATLAS_PRIVATE_API_KEY",
+    "client_id": "MONGODB_ATLAS_CLIENT_ID",
+    "client_secret": "MONGODB_ATLAS_CLIENT_SECRET",
+}
+
+
+@given(explicit=st.sets(st.sampled_from(PAIR_OPTIONS)), env=st.sets(st.sampled_from(PAIR_OPTIONS)))
+def test_exactly_one_pair_is_chosen_and_explicit_options_win(explicit: set, env: set) -> None:
+    params = {opt: f"opt-{opt}" for opt in explicit}
+    environ = {ENV_NAMES[opt]: f"env-{opt}" for opt in env}
+    key_pair, sa_pair = PAIR_OPTIONS[:2], PAIR_OPTIONS[2:]
+    deciding = explicit if explicit else env
+    pairs = [pair for pair in (key_pair, sa_pair) if deciding & set(pair)]
+    if len(pairs) != 1:
+        with pytest.raises(ac.AtlasOptionError) as caught:
+            ac.resolve_credentials(params, environ)
+        assert ("Both" in caught.value.msg) if len(pairs) == 2 else ("No Atlas credentials" in caught.value.msg)
+        return
+    pair = pairs[0]
+    if not all(opt in explicit or opt in env for opt in pair):
+        with pytest.raises(ac.AtlasOptionError) as caught:
+            ac.resolve_credentials(params, environ)
+        assert f"{pair[0]} and {pair[1]} must be given together" in caught.value.msg
+        return
+    creds = ac.resolve_credentials(params, environ)
+    assert creds.kind == ("api_key" if pair == key_pair else "service_account")
+    assert creds.user == (f"opt-{pair[0]}" if pair[0] in explicit else f"env-{pair[0]}")
+    assert creds.secret == (f"opt-{pair[1]}" if pair[1] in explicit else f"env-{pair[1]}")
+    assert creds.secret not in repr(creds)
+
+
+def test_legacy_env_names_are_read_after_the_current_ones() -> None:
+    creds = ac.resolve_credentials({}, {"MONGODB_ATLAS_PUBLIC_KEY": "old-pub", "MONGODB_ATLAS_PRIVATE_KEY": "old-priv",
+                                        "MONGODB_ATLAS_PRIVATE_API_KEY": "new-priv"})
+    assert (creds.user, creds.secret) == ("old-pub", "new-priv")
+
+
+def test_half_a_pair_names_the_missing_option_and_its_env_var() -> None:
+    with pytest.raises(ac.AtlasOptionError) as caught:
+        ac.resolve_credentials({"client_id": "id"}, {})
+    assert "client_secret (or env MONGODB_ATLAS_CLIENT_SECRET)" in caught.value.msg
+
+
+@pytest.mark.parametrize("url", ["cloud.mongodb.com", "ftp://cloud.mongodb.com", "https://", "https://u:p@host",
+                                 "https://host/?x=1", "https://host/#frag", ""])
+def test_bad_base_url_is_refused(url: str) -> None:
+    with pytest.raises(ac.AtlasOptionError, match="base_url must be an http"):
+        ac.validate_base_url(url)
+
+
+def test_good_base_url_loses_its_trailing_slash() -> None:
+    assert ac.validate_base_url("https://cloud.mongodbgov.com/") == "https://cloud.mongodbgov.com"
+    assert ac.validate_base_url("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
+
+
+@pytest.mark.parametrize("value, expected", [(None, None), ("7", 7.0), ("  3 ", 3.0), ("soon", None),
+                                             ("Thu, 01 Jan 1970 00:01:40 GMT", 40.0), ("Thu, 01 Jan 1970 00:00:10 GMT", 0.0)])
+def test_retry_after_accepts_seconds_and_http_dates(value: str | None, expected: float | None) -> None:
+    assert ac.parse_retry_after(value, now=60.0) == expected
+
+
+@given(attempt=st.integers(0, 30), jitter=st.floats(0, 1))
+def test_backoff_is_jittered_and_capped(attempt: int, jitter: float) -> None:
+    delay = ac.backoff_delay(attempt, lambda: jitter, base=0.5, cap=8.0)
+    assert 0 <= delay <= min(8.0, 0.5 * 2 ** attempt)
+
+
+@pytest.mark.parametrize("error, ids, expected", [
+    (ac.AtlasApiError(401, "UNAUTHORIZED"), {}, "check api_public_key/api_private_key and that this machine's IP"),
+    (ac.AtlasApiError(403, "FORBIDDEN"), {"project_id": "p" * 24}, "needs the Project Owner role on project " + "p" * 24),
+    (ac.AtlasApiError(404, "CLOUD_PROVIDER_ACCESS_ROLE_NOT_FOUND"), {"project_id": "a" * 24, "role_id": "b" * 24},
+     "role_id " + "b" * 24 + " was not found in project " + "a" * 24),
+    (ac.AtlasApiError(404, "GROUP_NOT_FOUND"), {"project_id": "a" * 24, "role_id": "b" * 24}, "project_id " + "a" * 24 + " was not found"),
+    (ac.AtlasApiError(404, "NOT_IN_GROUP"), {"project_name": "prod"}, "project_name 'prod' was not found"),
+    (ac.AtlasApiError(409, "SOME_CONFLICT", "it clashed"), {}, "SOME_CONFLICT (HTTP 409): it clashed"),
+    (ac.AtlasApiError(None, "CONNECTION_LOST", "ReadError"), {}, "CONNECTION_LOST (no answer): ReadError"),
+])
+def test_errors_become_advice(error: ac.AtlasApiError, ids: dict, expected: str) -> None:
+    assert expected in ac.explain_api_error(error, "api_key", **ids)
+
+
+def test_401_advice_for_service_accounts_names_their_options() -> None:
+    assert "check client_id/client_secret" in ac.explain_api_error(ac.AtlasApiError(401, "X"), "service_account")
+
+
+@pytest.mark.parametrize("status, committed", [(None, True), (500, True), (503, True), (429, False), (400, False)])
+def test_which_failures_may_have_been_carried_out(status: int | None, committed: bool) -> None:
+    assert ac.AtlasApiError(status, "X").maybe_committed is committed
