@@ -203,6 +203,21 @@ def trust_policy_allows(document: Any, atlas_arn: str, external_id: str) -> bool
     return any(statement_grants(statement, atlas_arn, external_id) for statement in statements)
 
 
+_IAM_CLIENTS: dict[str, Any] = {}
+_IAM_CLIENTS_LOCK = threading.Lock()
+
+
+def _iam_client(endpoint_url: str) -> Any:
+    """One IAM client per endpoint, made on first use: building a botocore client costs a noticeable fraction of a
+    second, which every emulator in a test run would otherwise pay. botocore clients are thread-safe."""
+    with _IAM_CLIENTS_LOCK:
+        if endpoint_url not in _IAM_CLIENTS:
+            _IAM_CLIENTS[endpoint_url] = boto3.session.Session(
+                aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1",
+            ).client("iam", endpoint_url=endpoint_url, config=BotoConfig(retries={"max_attempts": 2}))
+        return _IAM_CLIENTS[endpoint_url]
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # State
 # --------------------------------------------------------------------------------------------------------------------
@@ -286,9 +301,6 @@ class AtlasEmulator:
         self._trust_seen: dict[tuple[str, str], float] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._iam = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1",
-        ).client("iam", endpoint_url=aws_endpoint_url, config=BotoConfig(retries={"max_attempts": 2}))
 
     # ---- lifecycle --------------------------------------------------------------------------------------------------
 
@@ -302,7 +314,8 @@ class AtlasEmulator:
         bound_host, bound_port = server.server_address[:2]
         scheme = "https" if self.ssl_context is not None else "http"
         self.url = f"{scheme}://{bound_host}:{bound_port}"
-        self._thread = threading.Thread(target=server.serve_forever, name="atlas-emulator", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="atlas-emulator", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -428,7 +441,7 @@ class AtlasEmulator:
         """Read the IAM role's trust policy from AWS and judge it; a missing or foreign role is not trusted."""
         role_name = arn.rsplit("/", 1)[-1]
         try:
-            iam_role = self._iam.get_role(RoleName=role_name)["Role"]
+            iam_role = _iam_client(self.aws_endpoint_url).get_role(RoleName=role_name)["Role"]
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "NoSuchEntity":
                 return False
