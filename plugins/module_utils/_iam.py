@@ -289,8 +289,8 @@ def check_role_arn(role: dict, role_arn: str | None) -> None:
 
 
 def _jitter_sleep(attempt: int) -> None:
-    """Short, random waits so that concurrent writers stop colliding."""
-    time.sleep(random.uniform(0.05, 0.25) * attempt)
+    """Wait longer than a concurrent writer's read-modify-write, randomly, so that the read-back sees its write."""
+    time.sleep(random.uniform(0.2, 0.5) * attempt)
 
 
 def apply_trust(api: IamRoleApi, request: TrustRequest, check_mode: bool = False,
@@ -358,7 +358,7 @@ def _result(request: TrustRequest, role: dict | None, before: dict, after: dict,
         "warnings": [
             f"the trust policy of IAM role {request.role_name} lets {request.principal} assume it without an"
             f" sts:ExternalId condition (statement {statement.get('Sid', '(no Sid)')}); any Atlas customer could"
-            " use this role (confused deputy). Remove that statement"
+            " use this role (confused deputy). Remove that statement, or add the condition to it"
             for statement in tp.unconditional_trust(after, request.principal)
         ],
     }
