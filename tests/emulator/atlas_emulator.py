@@ -818,6 +818,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         entry["status"] = reply.status
         entry["response_body"] = _copy(reply.body) if reply.body is not None else None
+        if isinstance(entry["response_body"], dict) and "access_token" in entry["response_body"]:
+            entry["response_body"]["access_token"] = "<redacted>"  # the log may be printed: never a live secret in it
         entry["response_headers"] = dict(reply.headers, **({"Content-Type": reply.content_type} if reply.body is not None else {}))
         emu._log(entry)
         self._send(reply)
