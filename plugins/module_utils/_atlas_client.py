@@ -366,6 +366,12 @@ class AtlasSession:
     credentials_kind: str
     project_name: Optional[str] = None
 
+    def __enter__(self) -> "AtlasSession":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.client.close()
+
     def explain(self, error: AtlasApiError, role_id: Optional[str] = None) -> str:
         return explain_api_error(error, self.credentials_kind, project_id=self.project_id, role_id=role_id,
                                  project_name=self.project_name)

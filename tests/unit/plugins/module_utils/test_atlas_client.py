@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.atlas_ops.aws_access.plugins.module_utils import _atlas_client as ac
+from ansible_collections.atlas_ops.aws_access.tests.unit.contract_helpers import validate_log
 
 PAIR_OPTIONS = ("api_public_key", "api_private_key", "client_id", "client_secret")
 ENV_NAMES = {
@@ -101,3 +102,114 @@ def test_401_advice_for_service_accounts_names_their_options() -> None:
 @pytest.mark.parametrize("status, committed", [(None, True), (500, True), (503, True), (429, False), (400, False)])
 def test_which_failures_may_have_been_carried_out(status: int | None, committed: bool) -> None:
     assert ac.AtlasApiError(status, "X").maybe_committed is committed
+
+
+# ---- on the wire, against the Atlas emulator ---------------------------------------------------------------------
+
+@pytest.fixture
+def checked_emulator(atlas_emulator, contract):
+    """The emulator; afterwards every request the client sent and every answer validates against the contract."""
+    yield atlas_emulator
+    validate_log(contract, atlas_emulator.requests)
+
+
+def api_key_client(emu, **kwargs) -> ac.AtlasClient:
+    return ac.AtlasClient(emu.url, ac.AtlasCredentials("api_key", emu.EMU_PUBLIC_KEY, emu.EMU_PRIVATE_KEY), **kwargs)
+
+
+def roles_path(emu) -> str:
+    return f"/groups/{emu.project_id}/cloudProviderAccess"
+
+
+def test_every_call_sends_the_versioned_media_type(checked_emulator) -> None:
+    with api_key_client(checked_emulator) as client:
+        created = client.request("POST", roles_path(checked_emulator), {"providerName": "AWS"}, idempotent=False)
+        assert client.request("GET", f"{roles_path(checked_emulator)}/{created['roleId']}")["roleId"] == created["roleId"]
+        assert client.request("DELETE", f"{roles_path(checked_emulator)}/AWS/{created['roleId']}") is None
+    answered = [e for e in checked_emulator.requests if e["status"] != 401]
+    assert [e["status"] for e in answered] == [200, 200, 204]
+    for entry in answered:
+        headers = {k.lower(): v for k, v in entry["headers"].items()}
+        assert headers["accept"] == ac.MEDIA_TYPE and headers["authorization"] == "Digest"
+    assert {k.lower(): v for k, v in answered[0]["headers"].items()}["content-type"] == ac.MEDIA_TYPE
+
+
+def test_service_account_token_is_reused_and_fetched_again_once_after_expiry(checked_emulator) -> None:
+    creds = ac.AtlasCredentials("service_account", checked_emulator.EMU_CLIENT_ID, checked_emulator.EMU_CLIENT_SECRET)
+    with ac.AtlasClient(checked_emulator.url, creds) as client:
+        client.request("GET", roles_path(checked_emulator))
+        client.request("GET", roles_path(checked_emulator))
+        checked_emulator.expire_tokens()
+        assert client.request("GET", roles_path(checked_emulator)) == {
+            "awsIamRoles": [], "azureServicePrincipals": [], "gcpServiceAccounts": []}
+    log = [(e["method"], e["path"], e["status"]) for e in checked_emulator.requests]
+    token_calls = [entry for entry in log if entry[1] == ac.TOKEN_PATH]
+    assert len(token_calls) == 2
+    assert log[-3:] == [("GET", "/api/atlas/v2" + roles_path(checked_emulator), 401), ("POST", ac.TOKEN_PATH, 200),
+                        ("GET", "/api/atlas/v2" + roles_path(checked_emulator), 200)]
+
+
+def test_wrong_service_account_secret_is_a_401_api_error(checked_emulator) -> None:
+    creds = ac.AtlasCredentials("service_account", checked_emulator.EMU_CLIENT_ID, "not-the-secret")
+    with ac.AtlasClient(checked_emulator.url, creds) as client, pytest.raises(ac.AtlasApiError) as caught:
+        client.request("GET", roles_path(checked_emulator))
+    assert caught.value.status == 401
+    assert "not-the-secret" not in str(caught.value)
+
+
+def test_429_and_503_wait_for_retry_after(checked_emulator) -> None:
+    waits: list = []
+    checked_emulator.add_fault("GET", "cloudProviderAccess$", "status", status=429, retry_after=7)
+    checked_emulator.add_fault("POST", "cloudProviderAccess$", "status", status=429, retry_after=500)
+    with api_key_client(checked_emulator, sleep=waits.append) as client:
+        client.request("GET", roles_path(checked_emulator))
+        client.request("POST", roles_path(checked_emulator), {"providerName": "AWS"}, idempotent=False)
+        checked_emulator.add_fault("GET", "cloudProviderAccess$", "status", status=503, retry_after=2)
+        client.request("GET", roles_path(checked_emulator))
+    assert waits == [7.0, 60.0, 2.0]  # the 500 s ask is capped
+    assert len(checked_emulator.roles(checked_emulator.project_id)) == 1
+
+
+def test_retry_budget_is_bounded(checked_emulator) -> None:
+    waits: list = []
+    checked_emulator.add_fault("GET", "cloudProviderAccess$", "status", count=100, status=429, retry_after=30)
+    policy = ac.RetryPolicy(total_budget=100.0)
+    with api_key_client(checked_emulator, sleep=waits.append, retry=policy) as client, pytest.raises(ac.AtlasApiError) as caught:
+        client.request("GET", roles_path(checked_emulator))
+    assert caught.value.status == 429 and caught.value.error_code == "RATE_LIMITED"
+    assert waits == [30.0, 30.0, 30.0]
+
+
+@pytest.mark.parametrize("kind, status", [("status", 500), ("status", 504), ("drop", None)])
+def test_reads_and_writes_that_are_safe_to_repeat_are_retried_with_backoff(checked_emulator, kind: str, status: int | None) -> None:
+    waits: list = []
+    with api_key_client(checked_emulator, sleep=waits.append, rng=lambda: 1.0) as client:
+        role = client.request("POST", roles_path(checked_emulator), {"providerName": "AWS"}, idempotent=False)
+        checked_emulator.add_fault("GET", "cloudProviderAccess$", kind, count=3, status=status)
+        checked_emulator.add_fault("DELETE", "cloudProviderAccess/AWS/", kind, count=1, status=status)
+        client.request("GET", roles_path(checked_emulator))
+        client.request("DELETE", f"{roles_path(checked_emulator)}/AWS/{role['roleId']}")
+    assert waits == [0.5, 1.0, 2.0, 0.5]  # exponential, reset per request (rng pinned to the top of the jitter range)
+    assert checked_emulator.roles(checked_emulator.project_id) == []
+
+
+@pytest.mark.parametrize("kind, status", [("drop", None), ("status", 500), ("commit_then_drop", None)])
+def test_a_create_is_never_repeated_by_the_client(checked_emulator, kind: str, status: int | None) -> None:
+    checked_emulator.add_fault("POST", "cloudProviderAccess$", kind, status=status)
+    with api_key_client(checked_emulator, sleep=lambda _s: None) as client, pytest.raises(ac.AtlasApiError) as caught:
+        client.request("POST", roles_path(checked_emulator), {"providerName": "AWS"}, idempotent=False)
+    assert caught.value.maybe_committed
+    posts = [e for e in checked_emulator.requests if e["method"] == "POST" and e["status"] != 401]
+    assert len(posts) == 1
+
+
+def test_connection_refused_is_retried_then_reported(atlas_emulator) -> None:
+    waits: list = []
+    url = atlas_emulator.url
+    atlas_emulator.stop()
+    creds = ac.AtlasCredentials("api_key", "k", "s")
+    with ac.AtlasClient(url, creds, sleep=waits.append, retry=ac.RetryPolicy(max_attempts=3)) as client, \
+            pytest.raises(ac.AtlasApiError) as caught:
+        client.request("POST", "/groups/0123456789abcdef01234567/cloudProviderAccess", {"providerName": "AWS"}, idempotent=False)
+    assert caught.value.status is None and caught.value.error_code == "CONNECTION_FAILED"
+    assert len(waits) == 2
