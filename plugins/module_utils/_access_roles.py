@@ -66,19 +66,19 @@ def create_role(session: AtlasSession, known_role_ids: Sequence[str]) -> Role:
     When the POST may have reached Atlas (connection lost, 5xx) the roles are listed again and a pending role that
     was not in ``known_role_ids`` (the listing taken just before) is adopted; only if none appeared is it sent again.
     """
-    last_error: Optional[AtlasApiError] = None
-    for _attempt in range(CREATE_ATTEMPTS):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return session.client.request("POST", _roles_path(session.project_id), {"providerName": "AWS"}, idempotent=False)
         except AtlasApiError as error:
             if not error.maybe_committed:
                 raise
-            last_error = error
-        appeared = [role for role in list_roles(session) if role.get("roleId") not in known_role_ids and not is_authorized(role)]
-        if appeared:
-            return oldest(appeared)
-    assert last_error is not None
-    raise last_error
+            appeared = [role for role in list_roles(session) if role.get("roleId") not in known_role_ids and not is_authorized(role)]
+            if appeared:
+                return oldest(appeared)
+            if attempt >= CREATE_ATTEMPTS:
+                raise
 
 
 def authorize_role(session: AtlasSession, role_id: str, iam_role_arn: str) -> Role:

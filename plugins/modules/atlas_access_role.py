@@ -10,7 +10,7 @@ module: atlas_access_role
 short_description: Create, authorize or deauthorize a MongoDB Atlas AWS access role
 version_added: 0.1.0
 author:
-  - atlas_ops.aws_access contributors
+  - atlas_ops.aws_access contributors (!UNKNOWN)
 description:
   - Manages one AWS access role of a MongoDB Atlas project (Atlas "unified AWS access", cloud provider access).
   - With O(state=present) the role is found or created; Atlas answers its own AWS account ARN and an external ID that

@@ -10,7 +10,7 @@ module: atlas_access_role_info
 short_description: List the AWS access roles of a MongoDB Atlas project
 version_added: 0.1.0
 author:
-  - atlas_ops.aws_access contributors
+  - atlas_ops.aws_access contributors (!UNKNOWN)
 description:
   - Lists the AWS access roles (cloud provider access) of an Atlas project with what uses them.
   - Never changes anything.

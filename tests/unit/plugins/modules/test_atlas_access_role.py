@@ -99,8 +99,8 @@ def test_authorize_waits_out_iam_propagation(atlas_emulator: t.Any, run_module: 
     print(f"propagation 3 s: attempts={result['attempts']} waited={result['waited']}")
 
 
-def test_wrong_trust_policy_times_out_with_the_statement_atlas_needs(atlas_emulator: t.Any, run_module: t.Callable,
-                                                                       iam_client: t.Any) -> None:
+def test_wrong_trust_policy_times_out_with_the_statement_atlas_needs(
+        atlas_emulator: t.Any, run_module: t.Callable, iam_client: t.Any) -> None:
     role = run_module(MODULE, connection(atlas_emulator))["role"]
     arn = trust_atlas(iam_client, "wrong-external-id", role, external_id="not-the-right-one")
     result = run_module(MODULE, connection(atlas_emulator, state="authorized", iam_role_arn=arn, authorize_timeout=1))
@@ -115,8 +115,8 @@ def test_wrong_trust_policy_times_out_with_the_statement_atlas_needs(atlas_emula
     assert atlas_emulator.roles(atlas_emulator.project_id)[0]["iamAssumedRoleArn"] is None
 
 
-def test_absent_refuses_while_a_feature_uses_the_role_and_works_with_force(atlas_emulator: t.Any, run_module: t.Callable,
-                                                                             iam_client: t.Any) -> None:
+def test_absent_refuses_while_a_feature_uses_the_role_and_works_with_force(
+        atlas_emulator: t.Any, run_module: t.Callable, iam_client: t.Any) -> None:
     role = run_module(MODULE, connection(atlas_emulator))["role"]
     arn = trust_atlas(iam_client, "in-use", role)
     run_module(MODULE, connection(atlas_emulator, state="authorized", iam_role_arn=arn))
@@ -202,8 +202,8 @@ def test_unknown_project_and_role_get_404_advice_naming_the_id(atlas_emulator: t
     ({"state": "authorized"}, "iam_role_arn"),
     ({"state": "absent"}, "role_id, iam_role_arn"),
 ])
-def test_bad_input_fails_before_any_request(atlas_emulator: t.Any, run_module: t.Callable, args: dict, fragment: str,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_input_fails_before_any_request(
+        atlas_emulator: t.Any, run_module: t.Callable, args: dict, fragment: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("MONGODB_ATLAS_PRIVATE_API_KEY", "MONGODB_ATLAS_PRIVATE_KEY"):
         monkeypatch.delenv(name, raising=False)
     result = run_module(MODULE, connection(atlas_emulator, **args))
@@ -242,8 +242,8 @@ def test_rate_limit_retry_after_is_honoured(atlas_emulator: t.Any, run_module: t
 
 
 @pytest.mark.parametrize("kind, status", [("status", 500), ("status", 502), ("status", 503), ("drop", None)])
-def test_server_errors_and_lost_connections_on_reads_are_retried(atlas_emulator: t.Any, run_module: t.Callable,
-                                                                kind: str, status: int | None) -> None:
+def test_server_errors_and_lost_connections_on_reads_are_retried(
+        atlas_emulator: t.Any, run_module: t.Callable, kind: str, status: int | None) -> None:
     atlas_emulator.add_fault("GET", "cloudProviderAccess$", kind, count=2, status=status)
     result = run_module(MODULE, connection(atlas_emulator))
     assert result["changed"] is True
