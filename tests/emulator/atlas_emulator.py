@@ -21,6 +21,7 @@ import argparse
 import base64
 import binascii
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -680,7 +681,7 @@ def authenticate_api(emu: AtlasEmulator, method: str, raw_path: str, authorizati
     """Who is calling (API key or service account), or a 401 carrying the challenge a client needs."""
     if not authorization:
         raise _unauthorized(emu, "You are not authorized for this resource.")
-    scheme, _, credentials = authorization.partition(" ")
+    scheme, credentials = (authorization.split(" ", 1) + [""])[:2]
     if scheme.lower() == "digest":
         fields = parse_digest_header(credentials)
         username = fields.get("username", "")
@@ -710,11 +711,11 @@ class _OAuthError(Exception):
 
 def authenticate_client(emu: AtlasEmulator, authorization: str | None) -> str:
     """Service-account client credentials from `Authorization: Basic`, as the Atlas token endpoint takes them."""
-    scheme, _, encoded = (authorization or "").partition(" ")
+    scheme, encoded = ((authorization or "").split(" ", 1) + [""])[:2]
     if scheme.lower() != "basic":
         raise _OAuthError(401, "invalid_client", "Client authentication with HTTP Basic is required.")
     try:
-        client_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+        client_id, secret = (base64.b64decode(encoded.strip(), validate=True).decode("utf-8").split(":", 1) + [""])[:2]
     except (binascii.Error, UnicodeDecodeError):
         raise _OAuthError(401, "invalid_client", "Malformed Basic credentials.") from None
     expected = emu.service_accounts.get(client_id)
@@ -830,7 +831,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path == TOKEN_PATH and method == "POST":
                 authenticate_client(emu, self.headers.get("Authorization"))
-                operation: Callable[[], _Reply] = lambda: issue_token(emu, self.headers.get("Content-Type", ""), raw_body)
+                operation: Callable[[], _Reply] = functools.partial(issue_token, emu, self.headers.get("Content-Type", ""), raw_body)
             elif path.startswith(API_PREFIX + "/"):
                 authenticate_api(emu, method, self.path, self.headers.get("Authorization"))
                 check_media_types(method, self.headers.get("Accept"), self.headers.get("Content-Type"), bool(raw_body))
@@ -838,7 +839,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body = _parse_json(raw_body)
                 if raw_body and body is None:
                     raise ApiError(400, "INVALID_JSON", "The request body is not valid JSON.", [])
-                operation = lambda: handler(emu, groups, body, base_url)  # noqa: E731
+                operation = functools.partial(handler, emu, groups, body, base_url)
             else:
                 raise ApiError(404, "RESOURCE_NOT_FOUND", f"Cannot find resource {path}.", [])
             fault = emu._take_fault(method, path)
@@ -852,7 +853,8 @@ class _Handler(BaseHTTPRequestHandler):
             return error.reply
         except _Drop:
             raise
-        except Exception as error:  # pylint: disable=broad-except - an emulator bug must still answer like Atlas
+        # An emulator bug must still answer like Atlas does, not hang the client.
+        except Exception as error:  # pylint: disable=broad-exception-caught
             return _Reply(500, ApiError(500, "UNEXPECTED_ERROR", f"Unexpected error: {type(error).__name__}: {error}").body(),
                           {}, ERROR_MEDIA_TYPE)
 
@@ -965,12 +967,16 @@ def main(argv: list[str] | None = None) -> int:
     emu = AtlasEmulator(args.aws_endpoint_url, args.propagation_delay, api_keys, service_accounts, args.host, args.port,
                         args.token_ttl, atlas_aws_account_arn=args.atlas_aws_account_arn)
     for project in args.project:
-        name, _, project_id = project.partition("=")
+        name, project_id = (project.split("=", 1) + [""])[:2]
         created = emu.create_project(name, project_id or None)
         print(f"project {name} = {created}", file=sys.stderr, flush=True)
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+
+    def on_signal(signum: int, frame: Any) -> None:  # pylint: disable=unused-argument
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     emu.start()
     print(f"ATLAS_EMULATOR_URL={emu.url}", flush=True)
     try:

@@ -62,8 +62,8 @@ def tolerant_spec(spec: dict) -> dict:
     return patched
 
 
-def _prepared(contract: t.Any) -> tuple[t.Any, t.Any, dict]:
-    """(tolerant OpenAPI, jsonschema validator factory input, tolerant spec), built once per contract object."""
+def _prepared(contract: t.Any) -> tuple[t.Any, dict]:
+    """(tolerant OpenAPI, tolerant spec), built once per contract object (kept alive in the cache so ids stay unique)."""
     key = id(contract)
     if key not in _CACHE:
         from openapi_core import Config, OpenAPI
@@ -72,7 +72,8 @@ def _prepared(contract: t.Any) -> tuple[t.Any, t.Any, dict]:
         # openapi-core only knows plain JSON media types; Atlas's versioned one is JSON too.
         config = Config(extra_media_type_deserializers={ATLAS_MEDIA_TYPE: json.loads})
         _CACHE[key] = (OpenAPI.from_dict(spec, config=config), contract, spec)
-    return _CACHE[key]
+    openapi, _kept_alive, spec = _CACHE[key]
+    return openapi, spec
 
 
 def schema_errors(contract: t.Any, schema_name: str, instance: t.Any) -> list[str]:
@@ -81,7 +82,7 @@ def schema_errors(contract: t.Any, schema_name: str, instance: t.Any) -> list[st
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT4
 
-    spec = _prepared(contract)[2]
+    spec = _prepared(contract)[1]
     registry = Registry().with_resource("urn:contract", Resource(contents=spec, specification=DRAFT4))
     validator = OAS30Validator({"$ref": f"urn:contract#/components/schemas/{schema_name}"}, registry=registry,
                                format_checker=OAS30Validator.FORMAT_CHECKER)
@@ -150,13 +151,13 @@ def validate_exchange(contract: t.Any, entry: dict) -> None:
     """
     from openapi_core.testing import MockRequest, MockResponse
 
-    openapi, _, spec = _prepared(contract)
+    openapi, spec = _prepared(contract)
     if entry["path"] == TOKEN_PATH:
         _check_token_exchange(entry)
         return
     found = _declared_statuses(spec, entry["method"], entry["path"])
     assert found is not None, f"{entry['method']} {entry['path']} is not an operation of the contract"
-    _, declared = found
+    declared = found[1]
     scheme = _header(entry["headers"], "Authorization")
     status = entry["status"]
     if scheme is None:

@@ -359,7 +359,7 @@ def test_feature_usages_are_checked(atlas_emulator, pending):
 
 def test_status_fault_answers_count_times_then_serves(atlas_emulator, atlas, roles_path):
     atlas_emulator.add_fault("GET", r"/cloudProviderAccess$", "status", count=2, status=429, retry_after=7)
-    statuses = [atlas.get(roles_path) for _ in range(3)]
+    statuses = [atlas.get(roles_path) for attempt in range(3)]  # pylint: disable=unused-variable
     assert [response.status_code for response in statuses] == [429, 429, 200]
     assert statuses[0].headers["retry-after"] == "7"
     assert statuses[0].json()["errorCode"] == "RATE_LIMITED"
@@ -426,7 +426,7 @@ def test_bad_faults_are_refused(atlas_emulator, kwargs, message):
 # ---- concurrency ------------------------------------------------------------------------------------------------------
 
 def test_concurrent_creates_give_distinct_roles(atlas_emulator, roles_path):
-    def create(_: int) -> dict:
+    def create(index: int) -> dict:  # pylint: disable=unused-argument
         with httpx.Client(base_url=atlas_emulator.url, headers={"Accept": MEDIA_TYPE, "Content-Type": MEDIA_TYPE},
                           auth=httpx.DigestAuth(atlas_emulator.EMU_PUBLIC_KEY, atlas_emulator.EMU_PRIVATE_KEY)) as client:
             response = client.post(roles_path, json={"providerName": "AWS"})
