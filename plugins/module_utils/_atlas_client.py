@@ -205,6 +205,17 @@ def _api_error_from_response(response: Any) -> AtlasApiError:
     return AtlasApiError(response.status_code, f"HTTP_{response.status_code}", text or response.reason_phrase, [], retry_after)
 
 
+def _decoded(response: Any) -> Any:
+    """The JSON of a success answer (None for an empty one); anything else means base_url is not Atlas."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise AtlasApiError(response.status_code, "INVALID_RESPONSE",
+                            "the answer is not JSON; check that base_url points at the Atlas Administration API") from None
+
+
 _AuthBase: Any = httpx.Auth if httpx is not None else object
 
 
@@ -318,7 +329,7 @@ class AtlasClient:
                     raise error from None
             else:
                 if response.status_code < 300:
-                    return response.json() if response.content else None
+                    return _decoded(response)
                 error = _api_error_from_response(response)
                 if error.status == 429 or (error.status == 503 and error.retry_after is not None and idempotent):
                     wait = error.retry_after
@@ -347,8 +358,8 @@ def explain_api_error(error: AtlasApiError, credentials_kind: str = "api_key", *
         return (f"Atlas refused the call (HTTP 403, {error.error_code}): the API key or service account needs the"
                 f" Project Owner role on project {ids.get('project_id') or ids.get('project_name')}. {error.detail}").strip()
     if error.status == 404:
-        if "ROLE" in error.error_code and ids.get("role_id"):
-            what = f"role_id {ids['role_id']} was not found in project {ids.get('project_id')}"
+        if "ROLE" in error.error_code:
+            what = f"role_id {ids.get('role_id') or '(the chosen role)'} was not found in project {ids.get('project_id')}"
         elif ids.get("project_name") and not ids.get("project_id"):
             what = f"project_name {ids['project_name']!r} was not found"
         else:

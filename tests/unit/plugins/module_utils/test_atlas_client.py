@@ -4,6 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
+import http.server
+import ipaddress
+import json
+import ssl
+import threading
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -213,3 +220,92 @@ def test_connection_refused_is_retried_then_reported(atlas_emulator) -> None:
         client.request("POST", "/groups/0123456789abcdef01234567/cloudProviderAccess", {"providerName": "AWS"}, idempotent=False)
     assert caught.value.status is None and caught.value.error_code == "CONNECTION_FAILED"
     assert len(waits) == 2
+
+
+class _RedirectingHandler(http.server.BaseHTTPRequestHandler):
+    """Issues a token, then answers every API call with a redirect to another host."""
+
+    seen: list = []
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+    def _answer(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):  # noqa: N802 - stdlib naming
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.seen.append(("POST", self.path, self.headers.get("Authorization", "").split(" ")[0]))
+        self._answer(200, json.dumps({"access_token": "tok", "token_type": "Bearer", "expires_in": 3600}).encode(),
+                     {"Content-Type": "application/json"})
+
+    def do_GET(self):  # noqa: N802 - stdlib naming
+        self.seen.append(("GET", self.path, self.headers.get("Authorization", "").split(" ")[0]))
+        self._answer(302, headers={"Location": "http://127.0.0.2:9/collect-credentials"})
+
+
+def test_redirects_are_not_followed_so_credentials_never_leave_base_url() -> None:
+    _RedirectingHandler.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RedirectingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        creds = ac.AtlasCredentials("service_account", "id", "secret-value")
+        with ac.AtlasClient(f"http://127.0.0.1:{server.server_address[1]}", creds) as client, \
+                pytest.raises(ac.AtlasApiError) as caught:
+            client.request("GET", "/groups/0123456789abcdef01234567/cloudProviderAccess")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert caught.value.status == 302 and caught.value.error_code == "UNEXPECTED_REDIRECT"
+    assert "check base_url" in caught.value.detail
+    assert _RedirectingHandler.seen == [("POST", ac.TOKEN_PATH, "Basic"),
+                                        ("GET", "/api/atlas/v2/groups/0123456789abcdef01234567/cloudProviderAccess", "Bearer")]
+
+
+def _self_signed_context(directory) -> ssl.SSLContext:
+    """A server TLS context with a throwaway self-signed certificate for 127.0.0.1."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+def test_tls_is_verified_unless_validate_certs_is_false(moto_server, tmp_path) -> None:
+    from ansible_collections.atlas_ops.aws_access.tests.emulator.atlas_emulator import AtlasEmulator
+
+    emulator = AtlasEmulator(aws_endpoint_url=moto_server, api_keys={"pub": "priv-secret"},
+                             ssl_context=_self_signed_context(tmp_path))
+    emulator.start()
+    try:
+        project_id = emulator.create_project("tls")
+        creds = ac.AtlasCredentials("api_key", "pub", "priv-secret")
+        assert emulator.url.startswith("https://")
+        with ac.AtlasClient(emulator.url, creds, sleep=lambda _s: None) as client, pytest.raises(ac.AtlasApiError) as caught:
+            client.request("GET", f"/groups/{project_id}/cloudProviderAccess")
+        assert caught.value.error_code == "CONNECTION_FAILED" and "CERTIFICATE_VERIFY_FAILED" in caught.value.detail
+        with ac.AtlasClient(emulator.url, creds, validate_certs=False) as client:
+            assert client.request("GET", f"/groups/{project_id}/cloudProviderAccess")["awsIamRoles"] == []
+    finally:
+        emulator.stop()
