@@ -90,9 +90,9 @@ def principals_match(candidate: str, principal: str) -> bool:
     """Equal principals, where a 12-digit account id equals that account's ``:root`` ARN in the main partitions."""
     if candidate == principal:
         return True
-    return _account_of_root(candidate) == _account_of_root(principal) is not None and (
-        _ACCOUNT_ID.match(candidate) is not None or _ACCOUNT_ID.match(principal) is not None
-    )
+    account = _account_of_root(candidate)
+    either_is_an_id = _ACCOUNT_ID.match(candidate) is not None or _ACCOUNT_ID.match(principal) is not None
+    return account is not None and account == _account_of_root(principal) and either_is_an_id
 
 
 def _account_of_root(principal: str) -> str | None:

@@ -9,7 +9,7 @@ module: iam_trust_statement
 short_description: Let MongoDB Atlas assume an IAM role, by one trust statement per external ID
 version_added: 0.1.0
 author:
-  - atlas_ops.aws_access contributors
+  - atlas_ops.aws_access contributors (!UNKNOWN)
 description:
   - Adds to (or removes from) an IAM role's trust policy the grant that lets MongoDB Atlas's AWS account assume the
     role with C(sts:AssumeRole) under C(StringEquals) C(sts:ExternalId), as the Atlas "Set Up Unified AWS Access"

@@ -180,7 +180,7 @@ def test_quota_is_asked_only_above_2048_characters(iam_client, role):
     api = CountingApi(iam_client)
     _iam.apply_trust(api, _iam.build_request(params(iam_role_name=role, external_id=["small"])), sleep=no_sleep)
     assert api.quota_requests == 0 and api.updates == 1
-    big = [str(uuid.uuid4()) for _ in range(12)]
+    big = [str(uuid.uuid4()) for _count in range(12)]
     with pytest.raises(_iam.IamError, match=r"more than the account's quota of 2048 .*nothing was written") as error:
         _iam.apply_trust(api, _iam.build_request(params(iam_role_name=role, external_id=big)), sleep=no_sleep)
     assert api.quota_requests == 1 and api.updates == 1
@@ -193,7 +193,7 @@ def test_a_raised_quota_lets_a_larger_policy_through(iam_client, role, monkeypat
     backend = iam_backends["123456789012"]["global"]
     monkeypatch.setattr(backend.account_summary, "_assume_role_policy_size_quota", 4096)
     api = CountingApi(iam_client)
-    big = [str(uuid.uuid4()) for _ in range(12)]
+    big = [str(uuid.uuid4()) for _count in range(12)]
     result = _iam.apply_trust(api, _iam.build_request(params(iam_role_name=role, external_id=big)), sleep=no_sleep)
     assert tp.policy_size(result["policy"]) > 2048 and api.quota_requests == 1
     assert set(tp.granted_external_ids(iam_client.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"])) >= set(big)

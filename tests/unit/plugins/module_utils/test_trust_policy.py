@@ -179,7 +179,7 @@ def test_remove_of_a_missing_grant_changes_nothing():
 
 # --- Sid and size ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("external_id", [str(uuid.uuid4()) for _ in range(5)] + ["a", "-_-", "x" * 100])
+@pytest.mark.parametrize("external_id", [str(uuid.uuid4()) for _count in range(5)] + ["a", "-_-", "x" * 100])
 def test_default_sid_is_short_valid_and_stable(external_id):
     sid = tp.default_sid(external_id)
     assert sid == tp.default_sid(external_id)
@@ -196,14 +196,14 @@ def small_existing_statement() -> dict:
 
 def test_eight_default_statements_fit_beside_a_small_statement():
     document = policy(small_existing_statement())
-    for _ in range(8):
+    for _count in range(8):
         document = tp.add_grant(document, ATLAS, str(uuid.uuid4()))
     assert len(document["Statement"]) == 9
     assert tp.policy_size(document) <= tp.DEFAULT_SIZE_QUOTA, tp.policy_size(document)
 
 
 def test_forty_merged_ids_fit_beside_a_small_statement():
-    document = tp.add_grants(policy(small_existing_statement()), ATLAS, [str(uuid.uuid4()) for _ in range(40)], merge=True)
+    document = tp.add_grants(policy(small_existing_statement()), ATLAS, [str(uuid.uuid4()) for _count in range(40)], merge=True)
     assert len(document["Statement"]) == 2
     assert tp.policy_size(document) <= tp.DEFAULT_SIZE_QUOTA, tp.policy_size(document)
 

@@ -38,12 +38,12 @@ def run_writers(moto_server: str, iam_client, merge: bool) -> tuple[dict, list[s
                            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [existing]}))
     context = multiprocessing.get_context("spawn")
     start, results = context.Barrier(WRITERS), context.Queue()
-    external_ids = [str(uuid.uuid4()) for _ in range(WRITERS)]
+    external_ids = [str(uuid.uuid4()) for _count in range(WRITERS)]
     writers = [context.Process(target=add_grant_in_child, args=(moto_server, role_name, external_id, merge, start, results))
                for external_id in external_ids]
     for writer in writers:
         writer.start()
-    outcomes = [results.get(timeout=120) for _ in writers]
+    outcomes = [results.get(timeout=120) for _count in writers]
     for writer in writers:
         writer.join(timeout=30)
     policy = iam_client.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
@@ -61,13 +61,13 @@ def granted(policy: dict) -> set[str]:
 
 def test_concurrent_writers_all_end_up_present(moto_server, iam_client):
     policy, external_ids, outcomes = run_writers(moto_server, iam_client, merge=False)
-    assert [result for _, result in outcomes if result.get("failed")] == []
+    assert [result for _external_id, result in outcomes if result.get("failed")] == []
     assert granted(policy) == set(external_ids)
     assert len(policy["Statement"]) == WRITERS + 1
 
 
 def test_concurrent_writers_with_merge_all_end_up_in_one_statement(moto_server, iam_client):
     policy, external_ids, outcomes = run_writers(moto_server, iam_client, merge=True)
-    assert [result for _, result in outcomes if result.get("failed")] == []
+    assert [result for _external_id, result in outcomes if result.get("failed")] == []
     assert granted(policy) == set(external_ids)
     assert len(policy["Statement"]) == 2

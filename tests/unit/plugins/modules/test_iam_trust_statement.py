@@ -134,7 +134,7 @@ def test_merge_adds_to_a_list_condition(trust, make_role, policy_of):
 
 
 def test_several_external_ids_are_written_in_one_update(trust, make_role, policy_of, writes):
-    ids = [new_id() for _ in range(3)]
+    ids = [new_id() for _count in range(3)]
     name = make_role(UNRELATED)
     result = trust(iam_role_name=name, external_id=ids)
     assert len(writes) == 1 and len(policy_of(name)["Statement"]) == 4
@@ -185,7 +185,7 @@ def test_create_role_holds_only_this_statement(trust, iam_client, policy_of):
 
 
 def test_quota_failure_writes_nothing(trust, make_role, policy_of, writes):
-    name = make_role(UNRELATED, *(grant(new_id()) for _ in range(10)))
+    name = make_role(UNRELATED, *(grant(new_id()) for _count in range(10)))
     before = policy_of(name)
     result = trust(iam_role_name=name, external_id=[new_id()])
     assert result["failed"] is True and writes == [] and policy_of(name) == before
@@ -197,12 +197,12 @@ def test_quota_failure_writes_nothing(trust, make_role, policy_of, writes):
 def test_eight_projects_fit_and_forty_with_merge(trust, make_role, policy_of):
     small = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
     separate = make_role(small)
-    for _ in range(8):
+    for _count in range(8):
         assert trust(iam_role_name=separate, external_id=[new_id()]).get("failed") is not True
     assert len(policy_of(separate)["Statement"]) == 9
 
     merged = make_role(small)
-    ids = [new_id() for _ in range(40)]
+    ids = [new_id() for _count in range(40)]
     assert trust(iam_role_name=merged, external_id=ids[:39], merge=True).get("failed") is not True
     assert trust(iam_role_name=merged, external_id=ids[39:], merge=True)["changed"] is True
     statements = policy_of(merged)["Statement"]
