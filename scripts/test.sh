@@ -1,14 +1,69 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it. Runs every stage, then fails if any failed.
+# Usage: scripts/test.sh [sanity|units|integration|gates|all]   (default: all)
+#
+# Stages run in two lanes side by side (2 cores): lane 1 is ansible-test sanity on the three ansible-core lines,
+# lane 2 is units + integration on 2.19 and 2.21 (never two integration runs at once), then the ecosystem gates.
+# Each stage logs to tests/output/stages/NAME.log, printed when the stage ends; the end shows each stage's time.
+# PARALLEL=0 runs the lanes one after the other.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
-failed=()
+what=${1:-all}
+V217=$REPO_ROOT/.venv-2.17 V219=$VENV V221=$REPO_ROOT/.venv-2.21
+LOGS=$REPO_ROOT/tests/output/stages
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+
+# run_stage NAME COMMAND...: run, log, record "NAME<TAB>seconds<TAB>passed|FAILED" in $LOGS/NAME.result.
 run_stage() {
-    local name=$1; shift
-    echo "##### $name"
-    if "$@"; then echo "##### $name: passed"; else echo "##### $name: FAILED"; failed+=("$name"); fi
+    local name=$1 start=$SECONDS verdict=passed; shift
+    if ! "$@" >"$LOGS/$name.log" 2>&1; then verdict=FAILED; fi
+    printf '%s\t%s\t%s\n' "$name" "$((SECONDS - start))" "$verdict" > "$LOGS/$name.result"
+    { echo "##### $name"; cat "$LOGS/$name.log"; echo "##### $name: $verdict ($((SECONDS - start)) s)"; } | \
+        flock "$LOGS/.print.lock" cat
 }
-run_stage "ansible-core 2.19 / Python 3.11" scripts/ansible_test.sh "$VENV" 3.11 sanity units integration
+
+lane_sanity() {
+    case "$what" in all|sanity) ;; *) return 0 ;; esac
+    run_stage "sanity-2.17-py3.11" scripts/ansible_test.sh "$V217" 3.11 sanity
+    run_stage "sanity-2.19-py3.11" scripts/ansible_test.sh "$V219" 3.11 sanity
+    run_stage "sanity-2.21-py3.13" scripts/ansible_test.sh "$V221" 3.13 sanity
+}
+
+lane_tests() {
+    local commands=()
+    case "$what" in
+        all) commands=(units integration) ;;
+        units|integration) commands=("$what") ;;
+    esac
+    if [ ${#commands[@]} -gt 0 ]; then
+        run_stage "$(IFS=-; echo "${commands[*]}")-2.19-py3.11" scripts/ansible_test.sh "$V219" 3.11 "${commands[@]}"
+        run_stage "$(IFS=-; echo "${commands[*]}")-2.21-py3.13" scripts/ansible_test.sh "$V221" 3.13 "${commands[@]}"
+    fi
+    case "$what" in all|gates) run_stage "gates" scripts/gates.sh all ;; esac
+}
+
+start=$SECONDS
+if [ "${PARALLEL:-1}" = 1 ]; then
+    lane_sanity & sanity_pid=$!
+    lane_tests & tests_pid=$!
+    wait "$sanity_pid" || true
+    wait "$tests_pid" || true
+else
+    lane_sanity
+    lane_tests
+fi
+
+echo "##### stage times (seconds; 2-core machine, lanes run side by side)"
+failed=()
+for result in "$LOGS"/*.result; do
+    [ -e "$result" ] || continue
+    IFS=$'\t' read -r name seconds verdict < "$result"
+    printf '  %-36s %5s s  %s\n' "$name" "$seconds" "$verdict"
+    [ "$verdict" = passed ] || failed+=("$name")
+done
+echo "  total wall time: $((SECONDS - start)) s"
+ls "$LOGS"/*.result >/dev/null 2>&1 || { echo "no stage ran for '$what'"; exit 2; }
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED stages: ${failed[*]}"
     exit 1
