@@ -108,16 +108,15 @@ def _option_source(option: str) -> str:
 
 
 def resolve_credentials(params: Mapping[str, Any], environ: Mapping[str, str]) -> AtlasCredentials:
-    """Pick exactly one credential pair: pairs given as options win over pairs found only in the environment.
+    """Pick exactly one credential pair: options given in the task first, the environment only when none is given.
 
-    Per option the explicit value wins over its environment variables, so a playbook can name the public key and
-    leave the private key in the environment. Half a pair or two pairs is an error naming the options.
+    Mixing sources (a public key in the task, a private key from the environment) would make it unclear which
+    account acts, so the environment is read only as a whole. Half a pair or two pairs is an error naming the options.
     """
     explicit = {opt: params.get(opt) for pair in CREDENTIAL_PAIRS for opt in pair}
-    values = {opt: explicit[opt] or _env_value(opt, environ) for opt in explicit}
-    candidates = [pair for pair in CREDENTIAL_PAIRS if any(explicit[opt] for opt in pair)]
-    if not candidates:
-        candidates = [pair for pair in CREDENTIAL_PAIRS if any(values[opt] for opt in pair)]
+    from_task = any(explicit.values())
+    values = explicit if from_task else {opt: _env_value(opt, environ) for opt in explicit}
+    candidates = [pair for pair in CREDENTIAL_PAIRS if any(values[opt] for opt in pair)]
     if not candidates:
         raise AtlasOptionError(
             "No Atlas credentials: set api_public_key and api_private_key (API key, or env MONGODB_ATLAS_PUBLIC_API_KEY"
@@ -125,12 +124,13 @@ def resolve_credentials(params: Mapping[str, Any], environ: Mapping[str, str]) -
             " MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET)."
         )
     if len(candidates) > 1:
+        source = "options" if from_task else "environment variables"
         raise AtlasOptionError(
-            "Both an API key (api_public_key/api_private_key) and a service account (client_id/client_secret) are"
-            " given: use exactly one pair."
+            f"Both an API key (api_public_key/api_private_key) and a service account (client_id/client_secret) are"
+            f" given as {source}: use exactly one pair."
         )
     user_opt, secret_opt = candidates[0]
-    missing = [_option_source(opt) for opt in (user_opt, secret_opt) if not values[opt]]
+    missing = [opt if from_task else _option_source(opt) for opt in (user_opt, secret_opt) if not values[opt]]
     if missing:
         raise AtlasOptionError(f"{user_opt} and {secret_opt} must be given together; missing: {', '.join(missing)}.")
     kind = "api_key" if user_opt == "api_public_key" else "service_account"

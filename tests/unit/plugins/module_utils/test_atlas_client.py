@@ -28,27 +28,26 @@ ENV_NAMES = {
 
 
 @given(explicit=st.sets(st.sampled_from(PAIR_OPTIONS)), env=st.sets(st.sampled_from(PAIR_OPTIONS)))
-def test_exactly_one_pair_is_chosen_and_explicit_options_win(explicit: set, env: set) -> None:
+def test_exactly_one_pair_is_chosen_and_the_environment_only_when_no_option_is_given(explicit: set, env: set) -> None:
     params = {opt: f"opt-{opt}" for opt in explicit}
     environ = {ENV_NAMES[opt]: f"env-{opt}" for opt in env}
     key_pair, sa_pair = PAIR_OPTIONS[:2], PAIR_OPTIONS[2:]
-    deciding = explicit if explicit else env
-    pairs = [pair for pair in (key_pair, sa_pair) if deciding & set(pair)]
+    given_set, prefix = (explicit, "opt") if explicit else (env, "env")
+    pairs = [pair for pair in (key_pair, sa_pair) if given_set & set(pair)]
     if len(pairs) != 1:
         with pytest.raises(ac.AtlasOptionError) as caught:
             ac.resolve_credentials(params, environ)
         assert ("Both" in caught.value.msg) if len(pairs) == 2 else ("No Atlas credentials" in caught.value.msg)
         return
     pair = pairs[0]
-    if not all(opt in explicit or opt in env for opt in pair):
+    if not set(pair) <= given_set:
         with pytest.raises(ac.AtlasOptionError) as caught:
             ac.resolve_credentials(params, environ)
         assert f"{pair[0]} and {pair[1]} must be given together" in caught.value.msg
         return
     creds = ac.resolve_credentials(params, environ)
     assert creds.kind == ("api_key" if pair == key_pair else "service_account")
-    assert creds.user == (f"opt-{pair[0]}" if pair[0] in explicit else f"env-{pair[0]}")
-    assert creds.secret == (f"opt-{pair[1]}" if pair[1] in explicit else f"env-{pair[1]}")
+    assert (creds.user, creds.secret) == (f"{prefix}-{pair[0]}", f"{prefix}-{pair[1]}")
     assert creds.secret not in repr(creds)
 
 
@@ -60,8 +59,11 @@ def test_legacy_env_names_are_read_after_the_current_ones() -> None:
 
 def test_half_a_pair_names_the_missing_option_and_its_env_var() -> None:
     with pytest.raises(ac.AtlasOptionError) as caught:
-        ac.resolve_credentials({"client_id": "id"}, {})
+        ac.resolve_credentials({}, {"MONGODB_ATLAS_CLIENT_ID": "id"})
     assert "client_secret (or env MONGODB_ATLAS_CLIENT_SECRET)" in caught.value.msg
+    with pytest.raises(ac.AtlasOptionError) as caught:
+        ac.resolve_credentials({"client_id": "id"}, {"MONGODB_ATLAS_CLIENT_SECRET": "from-env"})
+    assert caught.value.msg.endswith("missing: client_secret.")
 
 
 @pytest.mark.parametrize("url", ["cloud.mongodb.com", "ftp://cloud.mongodb.com", "https://", "https://u:p@host",

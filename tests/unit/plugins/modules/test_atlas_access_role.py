@@ -249,3 +249,14 @@ def test_server_errors_and_lost_connections_on_reads_are_retried(
     assert result["changed"] is True
     gets = [e for e in atlas_emulator.requests if e["method"] == "GET" and e["status"] != 401]
     assert len(gets) >= 3 and gets[-1]["status"] == 200
+
+
+def test_credentials_and_project_come_from_the_environment(atlas_emulator: t.Any, run_module: t.Callable,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_ATLAS_PUBLIC_KEY", atlas_emulator.EMU_PUBLIC_KEY)
+    monkeypatch.setenv("MONGODB_ATLAS_PRIVATE_API_KEY", atlas_emulator.EMU_PRIVATE_KEY)
+    monkeypatch.setenv("MONGODB_ATLAS_PROJECT_ID", atlas_emulator.project_id)
+    monkeypatch.setenv("MONGODB_ATLAS_BASE_URL", atlas_emulator.url)
+    result = run_module(MODULE, {})
+    assert result["changed"] is True
+    assert [r["roleId"] for r in atlas_emulator.roles(atlas_emulator.project_id)] == [result["role"]["role_id"]]
