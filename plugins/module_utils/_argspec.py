@@ -15,7 +15,7 @@ from ansible.module_utils.basic import env_fallback
 # Credentials and project_id deliberately have no ``fallback``: the Atlas client reads the environment itself, so
 # that options given in the task win over environment variables and "exactly one credential pair" can be judged.
 ATLAS_CONNECTION_OPTIONS: dict[str, dict] = {
-    "api_public_key": {"type": "str"},
+    "api_public_key": {"type": "str", "no_log": False},  # an identifier, not a secret
     "api_private_key": {"type": "str", "no_log": True},
     "client_id": {"type": "str"},
     "client_secret": {"type": "str", "no_log": True},
@@ -33,7 +33,7 @@ ATLAS_MUTUALLY_EXCLUSIVE: list[tuple[str, ...]] = [("project_id", "project_name"
 
 # Unset AWS options fall through to boto3's own resolution (environment, shared files, instance role).
 AWS_CONNECTION_OPTIONS: dict[str, dict] = {
-    "access_key": {"type": "str", "aliases": ["aws_access_key_id", "aws_access_key"]},
+    "access_key": {"type": "str", "no_log": False, "aliases": ["aws_access_key_id", "aws_access_key"]},
     "secret_key": {"type": "str", "no_log": True, "aliases": ["aws_secret_access_key", "aws_secret_key"]},
     "session_token": {"type": "str", "no_log": True, "aliases": ["aws_session_token"]},
     "profile": {"type": "str", "aliases": ["aws_profile"]},

@@ -328,23 +328,3 @@ def _without_grant(statement: dict, principal: str, external_id: str) -> list[di
     for_principal.pop("Sid", None)
     for_principal["Principal"] = {"AWS": own if len(own) > 1 else own[0]}
     return [for_others, for_principal]
-
-
-def granted_external_ids(policy: dict, principal: str | None = None) -> list[str]:
-    """External IDs that Allow statements grant (``sts:AssumeRole`` under ``StringEquals sts:ExternalId``), in order.
-
-    Teardown uses this to find Atlas roles left pending by an interrupted setup: their grant is already written.
-    With ``principal`` only grants to that principal count.
-    """
-    found: list[str] = []
-    for statement in statements_of(policy):
-        if not isinstance(statement, dict) or not _allows_assume_role(statement):
-            continue
-        if principal is not None and not _trusts(statement, principal):
-            continue
-        if principal is None and not _aws_principals(statement):
-            continue
-        for external_id in _external_ids(statement):
-            if isinstance(external_id, str) and external_id not in found:
-                found.append(external_id)
-    return found
