@@ -24,6 +24,9 @@ EXTERNAL_ID_KEY = "sts:ExternalId"
 ASSUME_ROLE_ACTIONS = frozenset(("sts:assumerole", "sts:*", "*"))
 ROOT_PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 
+# IAM refuses a trust policy without statements, so removing the last grant leaves this instead; adding drops it.
+NO_TRUST_STATEMENT = {"Sid": "AtlasTrustsNoOne", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ROOT_ARN = re.compile(r"^arn:(aws|aws-us-gov|aws-cn):iam::(\d{12}):root$")
 _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-[a-z]+)*:(iam|sts)::\d{12}:(root|(user|role|assumed-role|federated-user)/\S+)$")
@@ -240,7 +243,7 @@ def add_grant(policy: dict, principal: str, external_id: str, sid: str | None = 
     result = parse_policy(policy)
     if find_grants(result, principal, external_id):
         return result
-    statements = statements_of(result)
+    statements = [statement for statement in statements_of(result) if statement != NO_TRUST_STATEMENT]
     if merge:
         for statement in statements:
             if is_mergeable(statement, principal):
@@ -285,7 +288,7 @@ def remove_grant(policy: dict, principal: str, external_id: str) -> dict:
             kept.extend(_without_grant(statement, principal, external_id))
         else:
             kept.append(statement)
-    result["Statement"] = kept
+    result["Statement"] = kept or [copy.deepcopy(NO_TRUST_STATEMENT)]
     return result
 
 

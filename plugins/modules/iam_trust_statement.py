@@ -61,6 +61,8 @@ options:
       - V(present) makes sure the grants are in the trust policy.
       - V(absent) removes only the grants of these external IDs; a statement is dropped only when nothing else is
         left in it. A missing role is fine.
+      - IAM refuses a trust policy without statements, so when the last one goes a statement denying everyone
+        (Sid C(AtlasTrustsNoOne)) takes its place; the next grant added replaces it. The role itself is never deleted.
     type: str
     choices: [present, absent]
     default: present

@@ -13,7 +13,7 @@ import multiprocessing
 import uuid
 
 ATLAS = "arn:aws:iam::299602853325:root"
-WRITERS = 6
+WRITERS = 5
 
 
 def add_grant_in_child(endpoint_url: str, role_name: str, external_id: str, merge: bool, start, results) -> None:

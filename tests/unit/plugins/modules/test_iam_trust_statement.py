@@ -184,6 +184,17 @@ def test_create_role_holds_only_this_statement(trust, iam_client, policy_of):
     assert result["iam_role_arn"] == role["Arn"]
 
 
+def test_removing_the_only_grant_leaves_a_policy_iam_accepts(trust, policy_of):
+    external_id, name = new_id(), f"only-{uuid.uuid4().hex[:8]}"
+    trust(iam_role_name=name, external_id=[external_id], create_role=True)
+    removed = trust(iam_role_name=name, external_id=[external_id], state="absent")
+    assert removed["changed"] is True and "failed" not in removed
+    assert policy_of(name)["Statement"] == [{"Sid": "AtlasTrustsNoOne", "Effect": "Deny", "Principal": {"AWS": "*"},
+                                             "Action": "sts:AssumeRole"}]
+    again = trust(iam_role_name=name, external_id=[external_id])
+    assert again["changed"] is True and policy_of(name)["Statement"] == again["statements"]
+
+
 def test_quota_failure_writes_nothing(trust, make_role, policy_of, writes):
     name = make_role(UNRELATED, *(grant(new_id()) for _count in range(10)))
     before = policy_of(name)
