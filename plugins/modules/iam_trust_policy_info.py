@@ -10,7 +10,7 @@ module: iam_trust_policy_info
 short_description: Read an IAM role's trust policy and the external IDs it grants
 version_added: 0.1.0
 author:
-  - atlas_ops maintainers (@atlas-ops)
+  - atlas_ops.aws_access contributors (!UNKNOWN)
 description:
   - Reads the trust policy of one IAM role and lists the external IDs its statements grant
     (C(Allow) of C(sts:AssumeRole) under C(StringEquals sts:ExternalId)).
