@@ -56,15 +56,10 @@ ROLE_OPTIONS: dict[str, dict] = {
 }
 
 
-# An access key id is an identifier, not a secret (as amazon.aws declares it); validate-modules wants that said.
-# TODO(lead): belongs in _argspec.AWS_CONNECTION_OPTIONS; harmless to keep here once it is there.
-_ACCESS_KEY_IS_NOT_SECRET = {"access_key": dict(AWS_CONNECTION_OPTIONS["access_key"], no_log=False)}
-
-
 def role_module_kwargs(**module_options: dict) -> dict:
     """AnsibleModule arguments for a module acting on one IAM role: AWS connection, the role, and its own options."""
     return {
-        "argument_spec": argument_spec(AWS_CONNECTION_OPTIONS, ROLE_OPTIONS, _ACCESS_KEY_IS_NOT_SECRET, **module_options),
+        "argument_spec": argument_spec(AWS_CONNECTION_OPTIONS, ROLE_OPTIONS, **module_options),
         "mutually_exclusive": [("iam_role_name", "iam_role_arn")] + AWS_MUTUALLY_EXCLUSIVE,
         "required_one_of": [("iam_role_name", "iam_role_arn")],
         "required_together": AWS_REQUIRED_TOGETHER,
