@@ -51,6 +51,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds the emulator waits before it accepts a newly valid trust policy")
     parser.add_argument("--project", action="append", default=[], metavar="NAME",
                         help="create an Atlas project in the emulator; its id is written as ATLAS_PROJECT_ID_<n>")
+    parser.add_argument("--aws-request-log", type=pathlib.Path, metavar="PATH",
+                        help="record every request moto receives to PATH (JSON lines; moto's recorder), for tests "
+                             "that prove a run wrote nothing to IAM")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...] to run with the servers up")
     args = parser.parse_args(argv)
     if args.command and args.command[0] == "--":
@@ -58,9 +61,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def start_moto() -> tuple[object, str]:
+def start_moto(request_log: pathlib.Path | None = None) -> tuple[object, str]:
     """moto's threaded server in this process: real HTTP on a free loopback port."""
     os.environ.update(FAKE_AWS_ENV)
+    if request_log is not None:  # read by moto's recorder when moto is imported
+        os.environ["MOTO_ENABLE_RECORDING"] = "true"
+        os.environ["MOTO_RECORDER_FILEPATH"] = str(request_log)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per IAM call in the demo output
     from moto.server import ThreadedMotoServer
 
@@ -116,9 +122,12 @@ def create_project(emulator_url: str, name: str) -> str:
         return json.load(response)["id"]
 
 
-def server_variables(moto_url: str, emulator_url: str, project_ids: list[str]) -> dict[str, str]:
+def server_variables(moto_url: str, emulator_url: str, project_ids: list[str],
+                     request_log: pathlib.Path | None = None) -> dict[str, str]:
     """Everything a playbook run needs to reach the two servers; the Atlas modules read these env names."""
     variables = dict(FAKE_AWS_ENV)
+    if request_log is not None:
+        variables["AWS_REQUEST_LOG"] = str(request_log)
     variables.update({
         "MOTO_URL": moto_url,
         "AWS_ENDPOINT_URL": moto_url,
@@ -147,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    moto_server, moto_url = start_moto()
+    moto_server, moto_url = start_moto(args.aws_request_log)
     emulator = None
     try:
         emulator, emulator_url = start_emulator(moto_url, args.propagation_delay)
         project_ids = [create_project(emulator_url, name) for name in args.project]
-        variables = server_variables(moto_url, emulator_url, project_ids)
+        variables = server_variables(moto_url, emulator_url, project_ids, args.aws_request_log)
         if args.env_file:
             write_env_file(args.env_file, variables)
         print(f"moto IAM server: {moto_url}\nAtlas emulator: {emulator_url}", file=sys.stderr, flush=True)
