@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ansible_collections.atlas_ops.aws_access.plugins.module_utils._arn import ROLE_ARN_FORM, parse_role_arn
 from ansible_collections.atlas_ops.aws_access.plugins.module_utils._atlas_client import (
     AtlasApiError,
     AtlasFailure,
@@ -24,13 +24,6 @@ from ansible_collections.atlas_ops.aws_access.plugins.module_utils._atlas_client
 
 Role = Dict[str, Any]
 
-# IAM role ARN: partition, 12-digit account, optional path (printable ASCII between slashes, at most 512 characters
-# with its slashes) and a role name of 1-64 characters from IAM's name charset.
-IAM_ROLE_ARN = re.compile(
-    r"^arn:(?P<partition>aws|aws-us-gov|aws-cn):iam::(?P<account>\d{12}):role"
-    r"(?P<path>/(?:[\x21-\x2e\x30-\x7e]+/)*)(?P<name>[A-Za-z0-9+=,.@_-]{1,64})$"
-)
-MAX_IAM_PATH = 512
 CANNOT_ASSUME_ROLE = "CANNOT_ASSUME_ROLE"
 
 # Authorize wait: the pause before the next try is at most a quarter of the time already waited, so once IAM has
@@ -39,6 +32,11 @@ CANNOT_ASSUME_ROLE = "CANNOT_ASSUME_ROLE"
 AUTHORIZE_DELAY_FLOOR = 0.5
 AUTHORIZE_DELAY_CAP = 5.0
 CREATE_ATTEMPTS = 3
+# Atlas stamps createdDate (and the time part of a roleId) to the second, so a role created at least a second after
+# another always sorts after it. A run that created a role lists again once that second has surely passed; a
+# concurrent create it could not yet see then sorts after its own role, and that run gives way (see converge_created).
+CREATE_SETTLE_SECONDS = 1.1
+CONVERGE_ROUNDS = 5
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -60,25 +58,60 @@ def get_role(session: AtlasSession, role_id: str) -> Role:
     return session.client.request("GET", f"{_roles_path(session.project_id)}/{role_id}")
 
 
-def create_role(session: AtlasSession, known_role_ids: Sequence[str]) -> Role:
+def create_role(session: AtlasSession, known_role_ids: Sequence[str]) -> Tuple[Role, bool]:
     """createGroupCloudProviderAccess, never making a second role when an answer is lost.
 
     When the POST may have reached Atlas (connection lost, 5xx) the roles are listed again and a pending role that
     was not in ``known_role_ids`` (the listing taken just before) is adopted; only if none appeared is it sent again.
+    Returns the role and whether Atlas answered the POST: only then is the role surely this run's own.
     """
     attempt = 0
     while True:
         attempt += 1
         try:
-            return session.client.request("POST", _roles_path(session.project_id), {"providerName": "AWS"}, idempotent=False)
+            return session.client.request("POST", _roles_path(session.project_id), {"providerName": "AWS"}, idempotent=False), True
         except AtlasApiError as error:
             if not error.maybe_committed:
                 raise
             appeared = [role for role in list_roles(session) if role.get("roleId") not in known_role_ids and not is_authorized(role)]
             if appeared:
-                return oldest(appeared)
+                return oldest(appeared), False
             if attempt >= CREATE_ATTEMPTS:
                 raise
+
+
+def converge_created(session: AtlasSession, created: Role, known_role_ids: Sequence[str], answered: bool = True,
+                     sleep: Callable[[float], None] = time.sleep, settle: float = CREATE_SETTLE_SECONDS) -> Role:
+    """After this run created ``created``, agree with concurrent runs of the same project on ONE role.
+
+    Two runs that listed at the same moment both saw no pending role and both created one. Every such run lists
+    again until two listings ``settle`` seconds apart show the same new roles, and all pick the oldest of them
+    (createdDate, then roleId), so they agree. A run whose own role lost deletes it, but only when the POST was
+    answered (so the role is surely its own: ``answered``) and the role is still pending and unused; it never
+    deletes anything else. Returns the role to carry on with.
+    """
+    own_id = created.get("roleId")
+    deleted = False
+    previous: Optional[List[str]] = None
+    winner: Role = created
+    for _round in range(CONVERGE_ROUNDS):
+        roles = list_roles(session)
+        new = [role for role in roles if role.get("roleId") not in known_role_ids]
+        if not new:  # our role vanished (deleted by someone else): nothing to agree on
+            return created
+        winner = oldest(new)
+        own = find_role(roles, own_id) if own_id else None
+        if (answered and not deleted and own is not None and winner.get("roleId") != own_id
+                and not is_authorized(own) and not own.get("featureUsages")):
+            deauthorize_role(session, own_id)
+            deleted = True
+            continue
+        seen = sorted(role.get("roleId") or "" for role in new)
+        if seen == previous:
+            break
+        previous = seen
+        sleep(settle)
+    return winner
 
 
 def authorize_role(session: AtlasSession, role_id: str, iam_role_arn: str) -> Role:
@@ -98,12 +131,8 @@ def deauthorize_role(session: AtlasSession, role_id: str) -> None:
 
 def validate_iam_role_arn(value: str, option: str = "iam_role_arn") -> str:
     """Reject an ARN Atlas would refuse (or that names no IAM role) before any request, naming the expected form."""
-    match = IAM_ROLE_ARN.match(value) if isinstance(value, str) else None
-    if not match or len(match.group("path")) > MAX_IAM_PATH:
-        raise AtlasOptionError(
-            f"{option} must be an IAM role ARN: arn:<aws|aws-us-gov|aws-cn>:iam::<12-digit account>:role/[<path>/]<name>"
-            f" with a name of 1-64 characters from A-Z a-z 0-9 +=,.@_- ; got {value!r}."
-        )
+    if parse_role_arn(value) is None:
+        raise AtlasOptionError(f"{option} must be an IAM role ARN: {ROLE_ARN_FORM} ; got {value!r}.")
     return value
 
 
@@ -285,7 +314,9 @@ def ensure_access_role(session: AtlasSession, params: Mapping[str, Any], check_m
         elif check_mode:
             role = predicted_new_role()
         else:
-            role = create_role(session, [r.get("roleId") for r in roles])
+            known = [r.get("roleId") for r in roles]
+            created, answered = create_role(session, known)
+            role = converge_created(session, created, known, answered, sleep=wait_kwargs.get("sleep", time.sleep))
         result: Dict[str, Any] = {}
         predicted_authorization = False
         if state == "authorized":

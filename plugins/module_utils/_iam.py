@@ -17,6 +17,7 @@ import traceback
 import typing as t
 from urllib.parse import urlparse
 
+from ansible_collections.atlas_ops.aws_access.plugins.module_utils import _arn
 from ansible_collections.atlas_ops.aws_access.plugins.module_utils import _trust_policy as tp
 from ansible_collections.atlas_ops.aws_access.plugins.module_utils._argspec import (
     AWS_CONNECTION_OPTIONS,
@@ -45,8 +46,6 @@ MAX_WRITES = 4
 ACCESS_DENIED_CODES = frozenset(("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"))
 PERMISSIONS_DOC = "docs/iam-permissions.md"
 
-_ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:role(/(?:[\x21-\x7e]+/)?)([\w+=,.@-]{1,64})$")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _ROLE_PATH = re.compile(r"^/(?:[\x21-\x7e]+/)?$")
 
 
@@ -99,12 +98,10 @@ class TrustRequest:
 
 def parse_role_arn(arn: str) -> tuple[str, str]:
     """``(path, name)`` of an IAM role ARN; IAM's API takes the name alone."""
-    match = _ROLE_ARN.match(arn)
-    if not match:
-        raise IamError(
-            f"iam_role_arn {arn!r} is not an IAM role ARN; expected arn:<partition>:iam::<12-digit account>:role/<path/>name"
-        )
-    return match.group(1), match.group(2)
+    parts = _arn.parse_role_arn(arn)
+    if parts is None:
+        raise IamError(f"iam_role_arn {arn!r} is not an IAM role ARN; expected {_arn.ROLE_ARN_FORM}")
+    return parts.path, parts.name
 
 
 def role_from_options(params: dict) -> tuple[str, str | None]:
@@ -113,8 +110,8 @@ def role_from_options(params: dict) -> tuple[str, str | None]:
     if role_arn:
         return parse_role_arn(role_arn)[1], role_arn
     role_name = params["iam_role_name"]
-    if not _ROLE_NAME.match(role_name):
-        raise IamError(f"iam_role_name {role_name!r} is not an IAM role name; expected 1-64 letters, digits or +=,.@_-")
+    if not _arn.is_role_name(role_name):
+        raise IamError(f"iam_role_name {role_name!r} is not an IAM role name; expected {_arn.ROLE_NAME_FORM}")
     return role_name, None
 
 
