@@ -51,7 +51,7 @@ role = iam.create_role(RoleName=sys.argv[1], AssumeRolePolicyDocument=json.dumps
 print(role["Arn"])
 EOF
 
-playbook_args=(atlas_ops.aws_access.unified_access -i localhost,
+playbook_args=(atlas_ops.aws_access.unified_access -i 'localhost,'
     -e atlas_project_name=demo-project -e aws_iam_role_name="$IAM_ROLE_NAME" -e aws_endpoint_url="$MOTO_URL")
 
 step "Running the playbook (Atlas credentials come from MONGODB_ATLAS_* environment variables)"

@@ -20,9 +20,9 @@ write_inventory() {
 # check_fleet INVENTORY IAM_ROLE ARGS...: the probe's check for every project of the inventory.
 check_fleet() {
     local inventory=$1 role=$2 project; shift 2
-    for project in $(grep -o 'atlas_project_id: [0-9a-f]*' "$inventory" | cut -d' ' -f2); do
+    while read -r project; do
         check "$project" "$role" "$@" > /dev/null
-    done
+    done < <(grep -o 'atlas_project_id: [0-9a-f]*' "$inventory" | cut -d' ' -f2)
 }
 
 iam_writes() { probe requests | "$PYTHON" -c 'import json, sys; print(len(json.load(sys.stdin)["iam_writes"]))'; }
