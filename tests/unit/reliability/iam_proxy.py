@@ -14,23 +14,31 @@ import http.client
 import threading
 import typing as t
 import urllib.parse
+from xml.sax.saxutils import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-THROTTLING_BODY = (
-    '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
-    "<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
-    "<RequestId>9e6f2b4c-0000-4000-8000-000000000000</RequestId></ErrorResponse>"
-).encode()
+
+
+def iam_error_body(code: str, message: str) -> bytes:
+    """IAM's query-protocol error document."""
+    return (
+        '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+        f"<Error><Type>Sender</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+        "<RequestId>9e6f2b4c-0000-4000-8000-000000000000</RequestId></ErrorResponse>"
+    ).encode()
+
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization"}
 
 
 class IamProxy:
     """``IamProxy(moto_url, throttle=N)``; use as a context manager; ``url`` is the endpoint to give the module."""
 
-    def __init__(self, upstream: str, throttle: int = 0) -> None:
+    def __init__(self, upstream: str, throttle: int = 0, refuse: dict[str, tuple[str, str]] | None = None) -> None:
         parts = urllib.parse.urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.throttle = throttle
+        self.refuse = dict(refuse or {})
         self.calls: list[dict[str, t.Any]] = []
         self.url = ""
         self._lock = threading.Lock()
@@ -59,14 +67,18 @@ class IamProxy:
         with self._lock:
             return [call["action"] for call in self.calls]
 
-    def _record(self, action: str) -> bool:
-        """Log one call; True when it must be throttled."""
+    def _record(self, action: str) -> bytes | None:
+        """Log one call; the error body to answer instead of forwarding, if any."""
         with self._lock:
             throttled = self.throttle > 0
             if throttled:
                 self.throttle -= 1
             self.calls.append({"action": action, "throttled": throttled})
-            return throttled
+        if throttled:
+            return iam_error_body("Throttling", "Rate exceeded")
+        if action in self.refuse:
+            return iam_error_body(*self.refuse[action])
+        return None
 
 
 class _ProxyHandler(BaseHTTPRequestHandler):
@@ -80,8 +92,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
         action = (form.get("Action") or urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("Action") or ["?"])[0]
-        if self.owner._record(action):  # pylint: disable=protected-access
-            self._reply(400, {"Content-Type": "text/xml"}, THROTTLING_BODY)
+        refusal = self.owner._record(action)  # pylint: disable=protected-access
+        if refusal is not None:
+            self._reply(400, {"Content-Type": "text/xml"}, refusal)
             return
         connection = http.client.HTTPConnection(*self.owner.upstream, timeout=60)
         try:
