@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run ansible-test from a staged copy of the collection with one virtualenv.
 # Usage: scripts/ansible_test.sh VENV PYTHON_VERSION COMMAND... (commands: sanity, units, integration)
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 venv=$(cd "$1" && pwd); python_version=$2; shift 2
 provide_get_pip "$venv"
 stage_collection
 trap 'rm -rf "$STAGE_ROOT"' EXIT
-cd "$STAGED"
+cd "$STAGED" || exit 1
 export PATH="$venv/bin:$PATH"
 core=$("$venv/bin/python" -c 'import ansible.release as r; print(r.__version__)')
 status=0

@@ -4,6 +4,7 @@
 #        scripts/gates.sh release-changelog   fold new fragments into the galaxy.yml version's release (make changelog)
 #        scripts/gates.sh render-docs         regenerate docs/docsite/rst from docs/*.md (make docs)
 # Every gate works on a staged copy of the collection, so nothing it writes lands in the work tree.
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TOOLS=${TOOLS_VENV:-$REPO_ROOT/.venv-tools}
 COLLECTION=atlas_ops.aws_access
@@ -82,8 +83,11 @@ gate_docs() {
     (cd "$STAGED" && antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
         --no-skip-rstcheck --validate-collection-refs=all --disallow-unknown-collection-refs .) || status=1
     # The docsite antsibull-docs would publish: plugin, role and extra-doc pages, all rendered to RST.
-    (cd "$STAGED" && antsibull-docs collection --use-current --squash-hierarchy \
-        --dest-dir "$STAGE_ROOT/docsite" "$COLLECTION" >/dev/null) || status=1
+    mkdir -p "$STAGE_ROOT/docsite"
+    if ! (cd "$STAGED" && antsibull-docs collection --use-current --squash-hierarchy \
+        --dest-dir "$STAGE_ROOT/docsite" "$COLLECTION" >"$STAGE_ROOT/docsite.log" 2>&1); then
+        cat "$STAGE_ROOT/docsite.log"; status=1
+    fi
     if [ "$status" -eq 0 ]; then
         echo "docsite pages: $(find "$STAGE_ROOT/docsite" -name '*.rst' | wc -l) RST files"
     fi
@@ -108,7 +112,8 @@ gate_ansible_doc() {
                 || { echo "ansible-doc -t role failed: $role ($venv)" >&2; status=1; }
         done
         echo "ansible-doc ($("$venv/bin/python" -c 'import ansible.release as r; print(r.__version__)')):" \
-            "$(ls "$STAGED"/plugins/modules/*.py | wc -l) modules, $(ls -d "$STAGED"/roles/*/ 2>/dev/null | wc -l) roles"
+            "$(find "$STAGED/plugins/modules" -name '*.py' | wc -l) modules," \
+            "$(find "$STAGED/roles" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l) roles"
     done
     return $status
 }
@@ -157,7 +162,7 @@ PYTHON
 release_changelog() {
     local version
     version=$(collection_version "$REPO_ROOT")
-    cd "$REPO_ROOT"
+    cd "$REPO_ROOT" || return 1
     antsibull-changelog release --version "$version"
     "$TOOLS/bin/python" "$REPO_ROOT/scripts/changelog_objects.py" "$REPO_ROOT" "$version"
     antsibull-changelog generate

@@ -18,14 +18,14 @@ stage_collection() {
     if [ -d "$ATLAS_API_CONTRACT_DIR" ]; then
         printf '%s\n' "$ATLAS_API_CONTRACT_DIR" > "$dest/tests/.atlas-api-dir"
     fi
-    STAGE_ROOT=$stage_root
-    STAGED=$dest
+    export STAGE_ROOT=$stage_root STAGED=$dest
 }
 
 # ansible-test bootstraps pip in its virtualenvs from a get-pip.py it downloads; provide it from the cache instead.
 provide_get_pip() {
     local venv=$1 version
-    for version in $(grep -rhoE "pip='[0-9.]+'" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | grep -oE '[0-9.]+' | sort -u); do
+    grep -rhoE "pip='[0-9.]+'" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py \
+        | grep -oE '[0-9.]+' | sort -u | while read -r version; do
         mkdir -p "$HOME/.ansible/test/cache"
         cp "$REPO_ROOT/scripts/get_pip_standin.py" "$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
     done

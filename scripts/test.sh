@@ -2,12 +2,13 @@
 # The whole test suite, as `make test` and CI run it. Runs every stage, then fails if any failed.
 # Usage: scripts/test.sh [sanity|units|integration|gates|all]   (default: all)
 #
-# Stages run in two lanes side by side (2 cores): lane 1 is ansible-test sanity on the three ansible-core lines,
-# lane 2 is units + integration on 2.19 and 2.21 (never two integration runs at once), then the ecosystem gates.
+# Stages run in two lanes side by side (2 cores): lane 1 is ansible-test sanity on the three ansible-core lines, then
+# the ecosystem gates; lane 2 is units + integration on 2.19 and 2.21 (never two integration runs at once).
 # Each stage logs to tests/output/stages/NAME.log, printed when the stage ends; the end shows each stage's time.
 # PARALLEL=0 runs the lanes one after the other.
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit 1
 what=${1:-all}
 V217=$REPO_ROOT/.venv-2.17 V219=$VENV V221=$REPO_ROOT/.venv-2.21
 LOGS=$REPO_ROOT/tests/output/stages
@@ -23,11 +24,13 @@ run_stage() {
         flock "$LOGS/.print.lock" cat
 }
 
-lane_sanity() {
-    case "$what" in all|sanity) ;; *) return 0 ;; esac
-    run_stage "sanity-2.17-py3.11" scripts/ansible_test.sh "$V217" 3.11 sanity
-    run_stage "sanity-2.19-py3.11" scripts/ansible_test.sh "$V219" 3.11 sanity
-    run_stage "sanity-2.21-py3.13" scripts/ansible_test.sh "$V221" 3.13 sanity
+lane_sanity_then_gates() {
+    if [ "$what" = all ] || [ "$what" = sanity ]; then
+        run_stage "sanity-2.17-py3.11" scripts/ansible_test.sh "$V217" 3.11 sanity
+        run_stage "sanity-2.19-py3.11" scripts/ansible_test.sh "$V219" 3.11 sanity
+        run_stage "sanity-2.21-py3.13" scripts/ansible_test.sh "$V221" 3.13 sanity
+    fi
+    case "$what" in all|gates) run_stage "gates" scripts/gates.sh all ;; esac
 }
 
 lane_tests() {
@@ -40,17 +43,16 @@ lane_tests() {
         run_stage "$(IFS=-; echo "${commands[*]}")-2.19-py3.11" scripts/ansible_test.sh "$V219" 3.11 "${commands[@]}"
         run_stage "$(IFS=-; echo "${commands[*]}")-2.21-py3.13" scripts/ansible_test.sh "$V221" 3.13 "${commands[@]}"
     fi
-    case "$what" in all|gates) run_stage "gates" scripts/gates.sh all ;; esac
 }
 
 start=$SECONDS
 if [ "${PARALLEL:-1}" = 1 ]; then
-    lane_sanity & sanity_pid=$!
+    lane_sanity_then_gates & sanity_pid=$!
     lane_tests & tests_pid=$!
     wait "$sanity_pid" || true
     wait "$tests_pid" || true
 else
-    lane_sanity
+    lane_sanity_then_gates
     lane_tests
 fi
 
