@@ -296,6 +296,7 @@ class AtlasEmulator:
         self._lock = threading.RLock()
         self._projects: dict[str, dict[str, Any]] = {}
         self._tokens: dict[str, float] = {}
+        self._issued_tokens: list[str] = []
         self._nonces: set[str] = set()
         self._faults: list[Fault] = []
         self._requests: list[dict[str, Any]] = []
@@ -389,6 +390,13 @@ class AtlasEmulator:
         with self._lock:
             return [dict(entry) for entry in self._requests]
 
+    @property
+    def issued_tokens(self) -> list[str]:
+        """Every bearer token issued so far, expired ones too. Tests only: they grep a run's output for them, which
+        the request log cannot serve (it redacts tokens so that it can be printed)."""
+        with self._lock:
+            return list(self._issued_tokens)
+
     def clear_requests(self) -> None:
         """Empty the request log."""
         with self._lock:
@@ -431,6 +439,7 @@ class AtlasEmulator:
         token = "emu_" + secrets.token_urlsafe(32)
         with self._lock:
             self._tokens[token] = time.monotonic() + self.token_ttl
+            self._issued_tokens.append(token)
         return token
 
     def _token_valid(self, token: str) -> bool:
