@@ -12,6 +12,7 @@ import email.utils
 import json
 import random
 import re
+import ssl
 import time
 import traceback
 from dataclasses import dataclass
@@ -205,6 +206,16 @@ def _api_error_from_response(response: Any) -> AtlasApiError:
     return AtlasApiError(response.status_code, f"HTTP_{response.status_code}", text or response.reason_phrase, [], retry_after)
 
 
+def _certificate_not_trusted(exc: BaseException) -> bool:
+    """True when a connection failed because the server's certificate did not verify (httpx wraps the ssl error)."""
+    seen: Optional[BaseException] = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _decoded(response: Any) -> Any:
     """The JSON of a success answer (None for an empty one); anything else means base_url is not Atlas."""
     if not response.content:
@@ -322,6 +333,11 @@ class AtlasClient:
                 response = self._http.request(method, path, content=content)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached Atlas, so even a create may be sent again.
+                if _certificate_not_trusted(exc):  # trying again cannot help: say what to do at once
+                    raise AtlasApiError(None, "CONNECTION_FAILED", (
+                        f"{type(exc).__name__}: {exc}; the TLS certificate of {self.base_url} is not trusted. Give its CA"
+                        " with the SSL_CERT_FILE environment variable, or set validate_certs: false for a test endpoint"
+                    )) from None
                 error = AtlasApiError(None, "CONNECTION_FAILED", f"{type(exc).__name__}: {exc}")
             except httpx.TransportError as exc:
                 error = AtlasApiError(None, "CONNECTION_LOST", f"{type(exc).__name__}: {exc}")

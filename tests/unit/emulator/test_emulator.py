@@ -564,35 +564,17 @@ def test_trust_judge_accepts_every_spelling_of_the_grant_and_only_it(
 
 
 def test_serves_https_with_an_ssl_context(moto_server, tmp_path):
-    """validate_certs paths of the client need a TLS endpoint: a throwaway self-signed loopback certificate."""
-    import datetime
-    import ipaddress
+    """validate_certs paths of the client need a TLS endpoint: a throwaway CA and a loopback certificate it signed."""
     import ssl
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from ansible_collections.atlas_ops.aws_access.tests.unit.tls_helpers import throwaway_tls
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(hours=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-                   .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    with AtlasEmulator(moto_server, api_keys={"pub": "priv"}, ssl_context=context) as emu:
+    tls = throwaway_tls(tmp_path)
+    with AtlasEmulator(moto_server, api_keys={"pub": "priv"}, ssl_context=tls.context) as emu:
         assert emu.url.startswith("https://127.0.0.1:")
         project = emu.create_project("tls")
         path = f"/api/atlas/v2/groups/{project}/cloudProviderAccess"
-        with httpx.Client(base_url=emu.url, verify=ssl.create_default_context(cafile=str(cert_file)),
+        with httpx.Client(base_url=emu.url, verify=ssl.create_default_context(cafile=str(tls.ca_file)),
                           auth=httpx.DigestAuth("pub", "priv"), headers={"Accept": MEDIA_TYPE}) as client:
             assert client.get(path).status_code == 200
         with pytest.raises(httpx.ConnectError):

@@ -4,11 +4,8 @@
 
 from __future__ import annotations
 
-import datetime
 import http.server
-import ipaddress
 import json
-import ssl
 import threading
 
 import pytest
@@ -17,6 +14,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.atlas_ops.aws_access.plugins.module_utils import _atlas_client as ac
 from ansible_collections.atlas_ops.aws_access.tests.unit.contract_helpers import validate_log
+from ansible_collections.atlas_ops.aws_access.tests.unit.tls_helpers import throwaway_tls
 
 PAIR_OPTIONS = ("api_public_key", "api_private_key", "client_id", "client_secret")
 ENV_NAMES = {
@@ -270,35 +268,11 @@ def test_redirects_are_not_followed_so_credentials_never_leave_base_url() -> Non
                                         ("GET", "/api/atlas/v2/groups/0123456789abcdef01234567/cloudProviderAccess", "Bearer")]
 
 
-def _self_signed_context(directory) -> ssl.SSLContext:
-    """A server TLS context with a throwaway self-signed certificate for 127.0.0.1."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    return context
-
-
 def test_tls_is_verified_unless_validate_certs_is_false(moto_server, tmp_path) -> None:
     from ansible_collections.atlas_ops.aws_access.tests.emulator.atlas_emulator import AtlasEmulator
 
     emulator = AtlasEmulator(aws_endpoint_url=moto_server, api_keys={"pub": "priv-secret"},
-                             ssl_context=_self_signed_context(tmp_path))
+                             ssl_context=throwaway_tls(tmp_path).context)
     emulator.start()
     try:
         project_id = emulator.create_project("tls")
