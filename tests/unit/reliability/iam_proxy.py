@@ -18,7 +18,6 @@ from xml.sax.saxutils import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-
 def iam_error_body(code: str, message: str) -> bytes:
     """IAM's query-protocol error document."""
     return (

@@ -43,8 +43,8 @@ for _module in ATLAS_MODULES:
          ("No Atlas credentials", "api_public_key and api_private_key", "client_id and client_secret")),
         (f"{_module}-both-pairs", _module, {"client_id": "mdb_sa_id_emu", "client_secret": "s3cr3t-value"},
          ("api_public_key/api_private_key", "client_id/client_secret", "use exactly one pair")),
-        (f"{_module}-half-key-pair", _module, {"api_private_key": DROP}, ("api_public_key and api_private_key must be given together",
-                                                                           "missing: api_private_key")),
+        (f"{_module}-half-key-pair", _module, {"api_private_key": DROP},
+         ("api_public_key and api_private_key must be given together", "missing: api_private_key")),
         (f"{_module}-public-key-missing", _module, {"api_public_key": DROP}, ("missing: api_public_key",)),
         (f"{_module}-client_id-only", _module, {"api_public_key": DROP, "api_private_key": DROP, "client_id": "mdb_sa_id_emu"},
          ("client_id and client_secret must be given together", "missing: client_secret")),
@@ -93,8 +93,8 @@ for _module in AWS_MODULES:
          ("iam_role_arn", ARN_FORM)),
         (f"{_module}-name-and-arn", _module, {"iam_role_arn": GOOD_ARN}, ("mutually exclusive", "iam_role_name|iam_role_arn")),
         (f"{_module}-no-role", _module, {"iam_role_name": DROP}, ("one of the following is required: iam_role_name, iam_role_arn",)),
-        (f"{_module}-principal-wildcard", _module, {"principal_arn": "*"}, ("principal_arn", "is not an AWS principal",
-                                                                           "arn:aws:iam::299602853325:root")),
+        (f"{_module}-principal-wildcard", _module, {"principal_arn": "*"},
+         ("principal_arn", "is not an AWS principal", "arn:aws:iam::299602853325:root")),
         (f"{_module}-principal-partition", _module, {"principal_arn": "arn:azure:iam::299602853325:root"},
          ("principal_arn", "is not an AWS principal")),
         (f"{_module}-principal-account-length", _module, {"principal_arn": "arn:aws:iam::29960285332:root"},
@@ -215,8 +215,8 @@ def atlas_writes(emu: t.Any) -> list:
 
 @pytest.mark.parametrize("module", ATLAS_MODULES)
 @pytest.mark.parametrize("state", ["present", "authorized"])
-def test_a_project_that_does_not_exist_is_named_and_nothing_is_made(atlas_emulator: t.Any, run_module: t.Callable,
-                                                                     module: str, state: str) -> None:
+def test_a_project_that_does_not_exist_is_named_and_nothing_is_made(
+        atlas_emulator: t.Any, run_module: t.Callable, module: str, state: str) -> None:
     missing = "0123456789abcdef01234567"
     extra = {"state": state, "iam_role_arn": GOOD_ARN} if module == "atlas_access_role" else {}
     result = run_module(module, atlas_args(atlas_emulator, module, dict(extra, project_id=missing)))
@@ -245,8 +245,8 @@ def test_an_iam_role_that_does_not_exist_suggests_create_role(moto_server: str, 
 INVALID_PRINCIPAL = 'Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:user/gone"'
 
 
-def test_a_principal_aws_refuses_gives_its_detail_and_changes_nothing(moto_server: str, iam_client: t.Any, iam_role: str,
-                                                                     run_module: t.Callable) -> None:
+def test_a_principal_aws_refuses_gives_its_detail_and_changes_nothing(
+        moto_server: str, iam_client: t.Any, iam_role: str, run_module: t.Callable) -> None:
     # moto accepts any principal; AWS refuses one that does not exist, with this answer.
     before = iam_state(iam_client)
     with IamProxy(moto_server, refuse={"UpdateAssumeRolePolicy": ("MalformedPolicyDocument", INVALID_PRINCIPAL)}) as proxy:

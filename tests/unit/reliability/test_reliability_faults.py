@@ -58,8 +58,8 @@ def expire_tokens_at_first_create(atlas_emulator: t.Any, monkeypatch: pytest.Mon
     return expired
 
 
-def test_a_token_that_expires_mid_run_is_fetched_again_once(atlas_emulator: t.Any, run_module: t.Callable,
-                                                           expire_tokens_at_first_create: list, contract: t.Any) -> None:
+def test_a_token_that_expires_mid_run_is_fetched_again_once(
+        atlas_emulator: t.Any, run_module: t.Callable, expire_tokens_at_first_create: list, contract: t.Any) -> None:
     args = {"client_id": atlas_emulator.EMU_CLIENT_ID, "client_secret": atlas_emulator.EMU_CLIENT_SECRET,
             "base_url": atlas_emulator.url, "project_id": atlas_emulator.project_id}
     result = run_module("atlas_access_role", args)
