@@ -43,6 +43,7 @@ options:
     description:
       - Verify the TLS certificate of O(base_url).
       - Set to V(false) only for a test endpoint with a self-signed certificate.
+      - To trust a private certificate authority instead, set the E(SSL_CERT_FILE) environment variable to its PEM file.
     type: bool
     default: true
   project_id:
