@@ -116,6 +116,19 @@ teardown_after_interrupted_setup() {
     check "$project" interrupted-role --roles 0 --grants 0 --statements 1
 }
 
+create_missing_iam_role() {
+    local project; project=$(new_project create-role)
+    probe clear-requests > /dev/null
+    unified_access --check -e atlas_project_id="$project" -e aws_iam_role_name=created-role -e aws_create_iam_role=true
+    expect_message "Check mode: project $project would get Atlas role (new)"
+    check "$project" created-role --roles 0 --no-writes
+    unified_access -e atlas_project_id="$project" -e aws_iam_role_name=created-role -e aws_create_iam_role=true
+    expect_changed
+    check "$project" created-role --authorized 1 --granted-all --grants 1 --statements 1 --created-by-role
+    unified_access -e atlas_project_id="$project" -e aws_iam_role_name=created-role -e aws_create_iam_role=true
+    expect_unchanged
+}
+
 modules_through_module_defaults_groups() {
     local project; project=$(new_project module-defaults)
     probe iam-role module-defaults-role > /dev/null
@@ -125,7 +138,8 @@ modules_through_module_defaults_groups() {
 
 for scenario in fresh_setup_then_rerun_without_writes resume_pending_role_with_service_account \
     propagation_delay_is_waited_out teardown_twice in_use_guard check_mode_changes_nothing \
-    wrong_iam_role_leaves_no_atlas_role teardown_after_interrupted_setup modules_through_module_defaults_groups; do
+    wrong_iam_role_leaves_no_atlas_role teardown_after_interrupted_setup create_missing_iam_role \
+    modules_through_module_defaults_groups; do
     if [ -n "${UNIFIED_ACCESS_SCENARIO:-}" ] && [ "$scenario" != "$UNIFIED_ACCESS_SCENARIO" ]; then continue; fi
     echo "######## scenario: $scenario"
     "$scenario"

@@ -54,8 +54,28 @@ fleet() {
     [ "$(iam_writes)" = 1 ] || fail "expected one trust policy write for the whole fleet's teardown, saw $(iam_writes)"
 }
 
+# A trust policy too large for the quota: the write fails before anything is written, every project's Atlas role
+# stays pending and says so; the rerun with merge resumes those roles (no second role anywhere).
+quota_failure_then_resume() {
+    local count=10 role=quota-role inventory="$WORK_DIR/quota-role.yml"
+    write_inventory "$inventory" "$count" "$role"
+    probe iam-role "$role" > /dev/null
+    if unified_access -i "$inventory" -f "$count" -e unified_access_hosts=atlas_projects -e aws_iam_role_name="$role"; then
+        fail "$count one-statement grants fit in the default trust policy quota"
+    fi
+    expect_message 'failed at "Write the trust grants of every host sharing this IAM role (present)": the trust policy'
+    expect_message "AssumeRolePolicySizeQuota"
+    expect_message "stays; the next run with the same variables resumes it"
+    check_fleet "$inventory" "$role" --pending 1 --roles 1 --grants 0 --statements 1
+    unified_access -i "$inventory" -f "$count" -e unified_access_hosts=atlas_projects -e aws_iam_role_name="$role" \
+        -e unified_access_trust_merge=true
+    check_fleet "$inventory" "$role" --authorized 1 --granted-all --grants "$count" --statements 2
+}
+
 echo "######## 8 projects sharing one IAM role, forks 8, one statement per project"
 fleet 8 fleet-role false 9 full
 # Setup only: the rerun and the teardown take the same paths as above, and 16 hosts cost the most time.
 echo "######## 16 projects sharing one IAM role, forks 16, merged into one statement"
 fleet 16 fleet-merge-role true 2 setup-only
+echo "######## 10 projects over the trust policy size quota, then resumed with merge"
+quota_failure_then_resume

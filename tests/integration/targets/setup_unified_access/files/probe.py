@@ -191,7 +191,7 @@ def command_check(args: argparse.Namespace) -> object:
     pending = [role for role in roles if not role["authorizedDate"]]
     granted = set(grants(policy))
     problems = []
-    if policy_view["exists"] and not policy_view["ec2_kept"]:
+    if policy_view["exists"] and not args.created_by_role and not policy_view["ec2_kept"]:
         problems.append("the ec2.amazonaws.com statement was not kept as it was")
     if args.authorized is not None and (len(authorized) != args.authorized or len(roles) != args.authorized + len(pending)):
         problems.append(f"expected {args.authorized} role(s) authorized for {role_arn}, found {len(authorized)} of {len(roles)}")
@@ -255,6 +255,8 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--statements", type=int, help="this many statements in the trust policy")
             command.add_argument("--no-writes", action="store_true", help="no Atlas or IAM write since clear-requests")
             command.add_argument("--same-as", help="roles and policy equal to this snapshot file")
+            command.add_argument("--created-by-role", action="store_true",
+                                 help="the role created the IAM role: there is no ec2 statement to keep")
     return main
 
 
