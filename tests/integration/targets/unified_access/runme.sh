@@ -25,10 +25,11 @@ resume_pending_role_with_service_account() {
     role_id=$(probe pending-role "$project" | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["roleId"])')
     (
         unset MONGODB_ATLAS_PUBLIC_API_KEY MONGODB_ATLAS_PRIVATE_API_KEY
-        unified_access -v -e atlas_project_name=resume -e aws_iam_role_name=resume-role -e unified_access_no_log=false \
+        unified_access -vvv -e atlas_project_name=resume -e aws_iam_role_name=resume-role -e unified_access_no_log=false \
             -e atlas_client_id="$EMULATOR_CLIENT_ID" -e atlas_client_secret="$EMULATOR_CLIENT_SECRET"
     )
     check "$project" resume-role --authorized 1 --role-id "$role_id" --granted-all --grants 1
+    grep -Fq "\"module_args\"" "$RUN_LOG" || fail "the verbose run did not show the modules' arguments"
     if grep -Fq "$EMULATOR_CLIENT_SECRET" "$RUN_LOG"; then fail "the client secret was printed"; fi
 }
 
@@ -129,6 +130,25 @@ create_missing_iam_role() {
     expect_unchanged
 }
 
+input_rules_and_project_from_environment() {
+    local project; project=$(new_project from-env)
+    probe iam-role from-env-role > /dev/null
+    probe clear-requests > /dev/null
+    if unified_access -e atlas_project_id="$project" -e aws_iam_role_name=from-env-role \
+        -e aws_iam_role_arn=arn:aws:iam::123456789012:role/from-env-role; then
+        fail "both aws_iam_role_name and aws_iam_role_arn were accepted"
+    fi
+    expect_message "Set exactly one of atlas_project_id"
+    if unified_access -e atlas_project_id="$project" -e aws_iam_role_name=from-env-role -e unified_access_state=gone; then
+        fail "an unknown unified_access_state was accepted"
+    fi
+    expect_message "unified_access_state"
+    check "$project" from-env-role --roles 0 --no-writes
+    MONGODB_ATLAS_PROJECT_ID="$project" unified_access -e aws_iam_role_name=from-env-role
+    expect_message "Project $project: Atlas role"
+    check "$project" from-env-role --authorized 1 --granted-all --grants 1
+}
+
 modules_through_module_defaults_groups() {
     local project; project=$(new_project module-defaults)
     probe iam-role module-defaults-role > /dev/null
@@ -139,7 +159,7 @@ modules_through_module_defaults_groups() {
 for scenario in fresh_setup_then_rerun_without_writes resume_pending_role_with_service_account \
     propagation_delay_is_waited_out teardown_twice in_use_guard check_mode_changes_nothing \
     wrong_iam_role_leaves_no_atlas_role teardown_after_interrupted_setup create_missing_iam_role \
-    modules_through_module_defaults_groups; do
+    input_rules_and_project_from_environment modules_through_module_defaults_groups; do
     if [ -n "${UNIFIED_ACCESS_SCENARIO:-}" ] && [ "$scenario" != "$UNIFIED_ACCESS_SCENARIO" ]; then continue; fi
     echo "######## scenario: $scenario"
     "$scenario"
