@@ -260,7 +260,11 @@ class _SizeGuard:
         if self.quota is None:
             self.quota = self.api.assume_role_policy_size_quota()
         if size > self.quota:
-            advice = "remove grants no longer needed" if self.request.merge else "set merge: true (external IDs share one statement)"
+            if self.request.merge:
+                advice = "remove grants no longer needed"
+            else:
+                advice = ("set merge: true (unified_access_trust_merge: true in the unified_access role) so that"
+                          " external IDs share one statement")
             raise IamError(
                 f"the trust policy of IAM role {self.request.role_name} would be {size} characters, more than the"
                 f" account's quota of {self.quota} (AssumeRolePolicySizeQuota); nothing was written. To fit, {advice},"
