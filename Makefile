@@ -61,7 +61,7 @@ units: venvs
 integration: venvs
 	scripts/test.sh integration
 
-gates: $(VENV)-tools/.installed
+gates: venvs
 	scripts/test.sh gates
 
 changelog: $(VENV)-tools/.installed
