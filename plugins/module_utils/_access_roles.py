@@ -101,8 +101,8 @@ def converge_created(session: AtlasSession, created: Role, known_role_ids: Seque
             return created
         winner = oldest(new)
         own = find_role(roles, own_id) if own_id else None
-        if (answered and not deleted and own is not None and winner.get("roleId") != own_id
-                and not is_authorized(own) and not own.get("featureUsages")):
+        own_lost = own is not None and winner.get("roleId") != own_id
+        if answered and not deleted and own_lost and not is_authorized(own) and not own.get("featureUsages"):
             deauthorize_role(session, own_id)
             deleted = True
             continue
@@ -346,9 +346,10 @@ def _remove(session: AtlasSession, roles: Sequence[Role], role_id: Optional[str]
         return {"changed": False, "role": {}, "roles": [], "diff": _diff(None, None)}
     in_use = feature_usage_summary(targets)
     if in_use and not force:
+        features = "; ".join(in_use)
         raise AtlasFailure(
-            "Refusing to deauthorize: Atlas features still use the role: " + "; ".join(in_use)
-            + ". Move or disable those features first, or set force: true. Nothing was changed.",
+            f"Refusing to deauthorize: Atlas features still use the role: {features}."
+            " Move or disable those features first, or set force: true. Nothing was changed.",
             role=to_result(targets[0]), roles=[to_result(role) for role in targets])
     if not check_mode:
         for role in targets:

@@ -163,8 +163,9 @@ def has_any_external_id_condition(statement: dict) -> bool:
 
 def is_grant(statement: dict, principal: str, external_id: str) -> bool:
     """Whether this statement lets ``principal`` assume the role with ``external_id``."""
-    return (isinstance(statement, dict) and _allows_assume_role(statement) and _trusts(statement, principal)
-            and external_id in _external_ids(statement))
+    if not isinstance(statement, dict) or not _allows_assume_role(statement):
+        return False
+    return _trusts(statement, principal) and external_id in _external_ids(statement)
 
 
 def find_grants(policy: dict, principal: str, external_id: str) -> list[int]:
@@ -195,9 +196,12 @@ def granted_external_ids(policy: dict, principal: str | None = None) -> list[str
 
 def unconditional_trust(policy: dict, principal: str) -> list[dict]:
     """Statements letting ``principal`` assume the role with no ExternalId check at all (a confused-deputy risk)."""
-    return [copy.deepcopy(statement) for statement in statements_of(policy)
-            if isinstance(statement, dict) and _allows_assume_role(statement) and _trusts(statement, principal)
-            and not has_any_external_id_condition(statement)]
+    def trusts_without_external_id(statement: t.Any) -> bool:
+        if not isinstance(statement, dict) or not _allows_assume_role(statement):
+            return False
+        return _trusts(statement, principal) and not has_any_external_id_condition(statement)
+
+    return [copy.deepcopy(statement) for statement in statements_of(policy) if trusts_without_external_id(statement)]
 
 
 def new_grant_statement(principal: str, external_id: str, sid: str | None = None) -> dict:

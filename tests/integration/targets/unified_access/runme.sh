@@ -25,6 +25,8 @@ resume_pending_role_with_service_account() {
     role_id=$(probe pending-role "$project" | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["roleId"])')
     (
         unset MONGODB_ATLAS_PUBLIC_API_KEY MONGODB_ATLAS_PRIVATE_API_KEY
+        # ansible-core 2.20+ leaves module arguments out of results unless asked; older lines ignore the variable.
+        export ANSIBLE_INJECT_INVOCATION=true
         unified_access -vvv -e atlas_project_name=resume -e aws_iam_role_name=resume-role -e unified_access_no_log=false \
             -e atlas_client_id="$EMULATOR_CLIENT_ID" -e atlas_client_secret="$EMULATOR_CLIENT_SECRET"
     )

@@ -25,7 +25,7 @@ def grant(principal: str, external_ids, sid: str | None = None) -> dict:
 @pytest.fixture
 def role_name(iam_client) -> str:
     name = f"info-{uuid.uuid4().hex[:12]}"
-    first, second, third = (str(uuid.uuid4()) for _ in range(3))
+    first, second, third = (str(uuid.uuid4()) for _count in range(3))
     policy = {"Version": "2012-10-17", "Statement": [
         EC2, grant(ATLAS, first, "A1"), grant("299602853325", [second, third]), grant(OTHER, "not-atlas"),
         {"Effect": "Deny", "Principal": {"AWS": ATLAS}, "Action": "sts:AssumeRole",
@@ -37,8 +37,8 @@ def role_name(iam_client) -> str:
 
 
 def test_lists_grants_to_the_principal_in_policy_order(run_module, moto_server, iam_client, role_name):
-    result = run_module("iam_trust_policy_info", {"iam_role_name": role_name, "principal_arn": ATLAS,
-                                                   "endpoint_url": moto_server})
+    args = {"iam_role_name": role_name, "principal_arn": ATLAS, "endpoint_url": moto_server}
+    result = run_module("iam_trust_policy_info", args)
     assert result["changed"] is False
     assert result["exists"] is True
     assert result["iam_role_arn"] == f"arn:aws:iam::123456789012:role/{role_name}"
