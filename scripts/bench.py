@@ -21,6 +21,7 @@ import os
 import pathlib
 import platform
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -45,6 +46,7 @@ ATLAS_TASKS = ("Create the project's Atlas AWS access role", "Authorize the Atla
                "List the project's Atlas AWS access roles", "Deauthorize the Atlas roles")
 AWS_TASKS = ("Look up the IAM role", "Write the trust grants of every host sharing this IAM role",
              "Remove the trust grants of every project")
+USER_AGENT_MARK = "atlas_ops.aws_access"  # the collection's boto3 clients add it to the user agent
 BOOL_OUT = {True: "yes", False: "no"}
 
 
@@ -162,12 +164,26 @@ class World:
         self.atlas_proxy.reset()
         self.aws_proxy.reset()
 
+    def collection_iam_actions(self) -> list[str]:
+        """IAM actions the collection's modules sent (their user agent names it): the emulator's own GetRole calls,
+        made to judge trust policies, are the emulator's cost, not the collection's."""
+        mine = self.work_dir / "aws-requests-collection.jsonl"
+        with mine.open("w", encoding="utf-8") as out:
+            for line in self.aws_log.read_text(encoding="utf-8").splitlines():
+                if USER_AGENT_MARK in json.loads(line).get("headers", {}).get("User-Agent", ""):
+                    out.write(line + "\n")
+        os.environ["AWS_REQUEST_LOG"] = str(mine)
+        try:
+            return self.probe.iam_actions_seen()
+        finally:
+            os.environ["AWS_REQUEST_LOG"] = str(self.aws_log)
+
     def counts(self) -> dict[str, Any]:
         """Requests since clear(), split by service and read/write, and the connections opened."""
         atlas = self.control("GET", "/requests")
         challenges = [entry for entry in atlas if entry.get("status") == 401]
         answered = [entry for entry in atlas if entry.get("status") != 401]
-        iam = self.probe.iam_actions_seen()
+        iam = self.collection_iam_actions()
         return {
             "atlas_reads": sum(1 for entry in answered if entry["method"] not in WRITE_METHODS),
             "atlas_writes": sum(1 for entry in answered if entry["method"] in WRITE_METHODS),
@@ -341,12 +357,23 @@ def command_run(out: pathlib.Path) -> None:
     started = time.perf_counter()
     results["startup"] = bench_startup(max(runs, 5), stage_root)
     progress("module start-up measured")
+    # BENCH_SECTIONS picks a subset (comma-separated); the others are copied from BENCH_PREVIOUS (a results file of
+    # an earlier run), e.g. to re-measure the one-project figures after a change without the 10-minute fleet part.
+    sections = os.environ.get("BENCH_SECTIONS", "single,propagation,fleet").split(",")
+    previous = json.loads(pathlib.Path(os.environ["BENCH_PREVIOUS"]).read_text(encoding="utf-8")) \
+        if os.environ.get("BENCH_PREVIOUS") else {}
+    results["reused"] = {}
     with tempfile.TemporaryDirectory(prefix="atlas-bench-") as work:
         world = World(pathlib.Path(work))
         try:
-            results["single"] = bench_single(world, runs)
-            results["propagation"] = bench_propagation(world, runs)
-            results["fleet"] = bench_fleet(world, runs)
+            for name, measure in (("single", bench_single), ("propagation", bench_propagation), ("fleet", bench_fleet)):
+                if name in sections:
+                    results[name] = measure(world, runs)
+                elif name in previous:
+                    results[name] = previous[name]
+                    results["reused"][name] = previous["machine"]["date"]
+                else:
+                    raise SystemExit(f"section {name} is neither measured (BENCH_SECTIONS) nor in BENCH_PREVIOUS")
         finally:
             world.stop()
     results["total_seconds"] = time.perf_counter() - started
@@ -391,6 +418,8 @@ def render(results: dict[str, Any]) -> str:
     out.append(f"Measured on {m['date']}: {m['cpu']}, {m['cpus']} CPUs, {m['os']}, Python {m['python']}, "
                f"ansible-core {m['ansible_core']}; {results['runs']} runs per figure, shown as median (min-max); "
                f"whole benchmark {results['total_seconds'] / 60:.1f} min.")
+    for name, date in results.get("reused", {}).items():
+        out.append(f"The {name} figures are from the run of {date} (BENCH_SECTIONS left them out of this one).")
     out.append("")
     out.append("### One project: requests, connections and wall time")
     out.append("")
@@ -512,6 +541,7 @@ def command_chart(results_path: pathlib.Path, directory: pathlib.Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: stop the servers
     commands: dict[str, Callable[..., None]] = {"run": command_run, "chart": command_chart, "report": command_report}
     if not argv or argv[0] not in commands:
         raise SystemExit(__doc__)
