@@ -3,18 +3,15 @@
 # Starts both servers on free 127.0.0.1 ports (Atlas with a 3 s IAM propagation delay, so the wait is visible),
 # creates a demo IAM role that already trusts ec2.amazonaws.com, runs the playbook, shows the result, runs it again
 # to show that nothing changes, and stops both servers whatever happens. Nothing leaves 127.0.0.1.
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PYTHON="$VENV/bin/python"
 PROPAGATION_DELAY=${DEMO_PROPAGATION_DELAY:-3}
 IAM_ROLE_NAME=atlas-unified-access-demo
 
 stage_collection
-servers_pid=""
 cleanup() {
-    if [ -n "$servers_pid" ] && kill -0 "$servers_pid" 2>/dev/null; then
-        kill -TERM "$servers_pid" 2>/dev/null || true
-        wait "$servers_pid" 2>/dev/null || true
-    fi
+    stop_servers
     rm -rf "$STAGE_ROOT"
 }
 trap cleanup EXIT
@@ -23,20 +20,7 @@ trap 'exit 130' INT TERM
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "Starting moto's IAM server and the Atlas emulator (propagation delay ${PROPAGATION_DELAY} s)"
-env_file="$STAGE_ROOT/servers.env"
-"$PYTHON" "$REPO_ROOT/scripts/servers.py" --env-file "$env_file" --propagation-delay "$PROPAGATION_DELAY" \
-    --project demo-project &
-servers_pid=$!
-for _ in $(seq 1 600); do
-    [ -f "$env_file" ] && break
-    kill -0 "$servers_pid" 2>/dev/null || { echo "the servers failed to start" >&2; exit 1; }
-    sleep 0.1
-done
-[ -f "$env_file" ] || { echo "the servers did not start within 60 s" >&2; exit 1; }
-set -a
-# shellcheck disable=SC1090
-source "$env_file"
-set +a
+start_servers "$STAGE_ROOT/servers.env" --propagation-delay "$PROPAGATION_DELAY" --project demo-project
 export ANSIBLE_COLLECTIONS_PATH="$STAGE_ROOT" ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-1}
 export ANSIBLE_PYTHON_INTERPRETER="$PYTHON"
 

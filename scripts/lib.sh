@@ -30,3 +30,28 @@ provide_get_pip() {
         cp "$REPO_ROOT/scripts/get_pip_standin.py" "$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
     done
 }
+
+# start_servers ENV_FILE [servers.py options]: moto's IAM server and the Atlas emulator on free 127.0.0.1 ports, in
+# the background with $PYTHON; waits for the env file servers.py writes and exports its variables. stop_servers ends them.
+start_servers() {
+    local env_file=$1; shift
+    "$PYTHON" "$REPO_ROOT/scripts/servers.py" --env-file "$env_file" "$@" &
+    SERVERS_PID=$!
+    for _ in $(seq 1 600); do
+        [ -f "$env_file" ] && break
+        kill -0 "$SERVERS_PID" 2>/dev/null || { echo "the servers failed to start" >&2; return 1; }
+        sleep 0.1
+    done
+    [ -f "$env_file" ] || { echo "the servers did not start within 60 s" >&2; return 1; }
+    set -a
+    # shellcheck disable=SC1090
+    source "$env_file"
+    set +a
+}
+
+stop_servers() {
+    if [ -n "${SERVERS_PID:-}" ] && kill -0 "$SERVERS_PID" 2>/dev/null; then
+        kill -TERM "$SERVERS_PID" 2>/dev/null || true
+        wait "$SERVERS_PID" 2>/dev/null || true
+    fi
+}

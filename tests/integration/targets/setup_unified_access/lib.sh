@@ -11,31 +11,17 @@ COLLECTION_ROOT="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/atlas_ops/a
 WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/unified-access-e2e.XXXXXX")
 RUN_LOG="$WORK_DIR/last-run.log"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
-servers_pid=""
+# shellcheck source=scripts/lib.sh
+source "$COLLECTION_ROOT/scripts/lib.sh"
 
-stop_servers() {
-    if [ -n "$servers_pid" ] && kill -0 "$servers_pid" 2>/dev/null; then
-        kill -TERM "$servers_pid" 2>/dev/null || true
-        wait "$servers_pid" 2>/dev/null || true
-    fi
+cleanup() {
+    stop_servers
     rm -rf "$WORK_DIR"
 }
 
-start_servers() {
-    local env_file="$WORK_DIR/servers.env"
-    trap stop_servers EXIT
-    "$PYTHON" "$COLLECTION_ROOT/scripts/servers.py" --env-file "$env_file" --aws-request-log "$WORK_DIR/aws-requests.jsonl" &
-    servers_pid=$!
-    for _ in $(seq 1 600); do
-        [ -f "$env_file" ] && break
-        kill -0 "$servers_pid" 2>/dev/null || { echo "the servers failed to start" >&2; exit 1; }
-        sleep 0.1
-    done
-    [ -f "$env_file" ] || { echo "the servers did not start within 60 s" >&2; exit 1; }
-    set -a
-    # shellcheck disable=SC1090
-    source "$env_file"
-    set +a
+start_moto_and_emulator() {
+    trap cleanup EXIT
+    start_servers "$WORK_DIR/servers.env" --aws-request-log "$WORK_DIR/aws-requests.jsonl"
 }
 
 probe() { "$PYTHON" "$SETUP_DIR/files/probe.py" "$@"; }

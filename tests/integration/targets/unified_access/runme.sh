@@ -2,7 +2,7 @@
 # End-to-end: the collection's playbook against the Atlas emulator and moto's IAM server, one scenario per function.
 # Each scenario uses its own Atlas project and IAM role; probe.py (not the collection) judges the outcome.
 source ../setup_unified_access/lib.sh
-start_servers
+start_moto_and_emulator
 
 role_id_of() { probe roles "$1" | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)[0]["roleId"])'; }
 

@@ -2,7 +2,7 @@
 # End-to-end: many Atlas projects (inventory hosts) sharing one IAM role, set up in parallel with forks. The role must
 # write the shared trust policy once, with every project's grant, and authorize every project.
 source ../setup_unified_access/lib.sh
-start_servers
+start_moto_and_emulator
 
 # write_inventory FILE COUNT PREFIX: COUNT hosts in group atlas_projects, each a new Atlas project.
 write_inventory() {
