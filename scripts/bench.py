@@ -72,7 +72,7 @@ class ConnectionCounter:
     def _accept(self) -> None:
         while True:
             try:
-                client, _ = self._listener.accept()
+                client, _address = self._listener.accept()
             except OSError:
                 return
             with self._lock:
@@ -116,7 +116,7 @@ class World:
             time.sleep(0.1)
         self.env: dict[str, str] = {}
         for line in env_file.read_text(encoding="utf-8").splitlines():
-            name, _, value = line.partition("=")
+            name, _equals, value = line.partition("=")
             self.env[name] = value.strip("'")
         self.atlas_proxy = ConnectionCounter(self.env["ATLAS_EMULATOR_URL"])
         self.aws_proxy = ConnectionCounter(self.env["MOTO_URL"])
@@ -275,7 +275,7 @@ def bench_propagation(world: World, runs: int) -> dict[str, list[dict[str, Any]]
     for delay in PROPAGATION_DELAYS:
         world.delay(delay)
         results[str(delay)] = []
-        for _ in range(runs):
+        for _run in range(runs):
             inventory = inventory_file(world, [world.new_project()], [world.new_iam_role()])
             outcome = playbook(world, inventory, [])
             # The emulator starts the delay when an authorize call first finds the trust statement, which is the
@@ -295,12 +295,12 @@ def bench_fleet(world: World, runs: int) -> dict[str, list[dict[str, Any]]]:
         for layout in ("shared", "own"):
             key = f"{layout}-{size}"
             results[key] = []
-            for _ in range(runs):
-                projects = [world.new_project() for _ in range(size)]
+            for _run in range(runs):
+                projects = [world.new_project() for _project in range(size)]
                 if layout == "shared":
                     roles = [world.new_iam_role()] * size
                 else:
-                    roles = [world.new_iam_role() for _ in range(size)]
+                    roles = [world.new_iam_role() for _project in range(size)]
                 # 16 one-statement grants overflow IAM's default trust policy size quota: a shared role merges them.
                 extra = ["-e", "unified_access_trust_merge=true"] if layout == "shared" else []
                 results[key].append(playbook(world, inventory_file(world, projects, roles), extra, forks=FLEET_FORKS))
@@ -318,7 +318,7 @@ def bench_startup(runs: int, stage_root: str) -> dict[str, Any]:
     targets.update({name: f"ansible_collections.atlas_ops.aws_access.plugins.modules.{name}" for name in MODULES})
     for label, target in targets.items():
         samples = []
-        for _ in range(runs):
+        for _run in range(runs):
             start = time.perf_counter()
             output = subprocess.run([sys.executable, "-c", code.format(target=target)], env=env, check=True,
                                     capture_output=True, text=True).stdout.split()
@@ -396,7 +396,7 @@ def spread(values: list[float], digits: int = 2, unit: str = "") -> str:
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _column in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -492,7 +492,7 @@ def command_report(results_path: pathlib.Path, doc: pathlib.Path) -> None:
     if BEGIN not in text or END not in text:
         raise SystemExit(f"{doc} lacks the markers {BEGIN} ... {END}")
     head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    _generated, tail = rest.split(END, 1)
     doc.write_text(f"{head}{BEGIN}\n{generated}\n{END}{tail}", encoding="utf-8")
 
 
