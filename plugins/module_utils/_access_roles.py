@@ -151,9 +151,14 @@ def is_authorized(role: Mapping[str, Any]) -> bool:
     return bool(role.get("iamAssumedRoleArn")) and bool(role.get("authorizedDate"))
 
 
+def creation_order(role: Mapping[str, Any]) -> Tuple[str, str]:
+    """Sort key: created first, roleId breaking ties, so that every run (and every fork) orders roles the same way."""
+    return (role.get("createdDate") or "", role.get("roleId") or "")
+
+
 def oldest(roles: Sequence[Role]) -> Role:
     """The role created first; roleId breaks ties so that every run (and every fork) picks the same one."""
-    return min(roles, key=lambda role: (role.get("createdDate") or "", role.get("roleId") or ""))
+    return min(roles, key=creation_order)
 
 
 def find_role(roles: Sequence[Role], role_id: str) -> Optional[Role]:
@@ -163,7 +168,7 @@ def find_role(roles: Sequence[Role], role_id: str) -> Optional[Role]:
 def authorized_for(roles: Sequence[Role], iam_role_arn: str) -> List[Role]:
     """Roles already authorized for this IAM role, oldest first."""
     found = [role for role in roles if is_authorized(role) and role.get("iamAssumedRoleArn") == iam_role_arn]
-    return sorted(found, key=lambda role: (role.get("createdDate") or "", role.get("roleId") or ""))
+    return sorted(found, key=creation_order)
 
 
 def choose_role(roles: Sequence[Role], role_id: Optional[str], iam_role_arn: Optional[str]) -> Optional[Role]:
@@ -369,4 +374,4 @@ def list_access_roles(session: AtlasSession, params: Mapping[str, Any]) -> List[
         roles = [role for role in roles if role.get("roleId") == params["role_id"]]
     if params.get("iam_role_arn"):
         roles = [role for role in roles if role.get("iamAssumedRoleArn") == params["iam_role_arn"]]
-    return [to_result(role) for role in sorted(roles, key=lambda r: (r.get("createdDate") or "", r.get("roleId") or ""))]
+    return [to_result(role) for role in sorted(roles, key=creation_order)]
